@@ -1,0 +1,172 @@
+"""The autograd tape: nodes recorded by the dispatcher, and reverse-mode traversal.
+
+Every NDArray has a slot ``_ag``:
+
+* ``None``: a constant for autograd;
+* a :class:`Leaf`: a variable (``attach_grad`` / ``mark_variables``) with its gradient
+  buffer and ``grad_req``;
+* a tuple ``(node, k)``: output ``k`` of a recorded :class:`Node`.
+
+Gradients are computed by each op's ``grad`` function (see :mod:`psnet.ops.registry`),
+which uses NDArray operators; with ``create_graph=True`` those are recorded too, which
+gives higher-order gradients.
+"""
+from ..base import MXNetError
+from ..ndarray.ndarray import ag_state, from_backend, zeros as _zeros
+
+__all__ = ["Leaf", "Node", "record_op", "mark_leaf", "backward", "grad"]
+
+
+class Leaf:
+    """Autograd info of a variable: its gradient buffer and how to write it."""
+
+    __slots__ = ("grad", "grad_req")
+
+    def __init__(self, grad, grad_req):
+        if grad_req not in ("write", "add", "null"):
+            raise MXNetError("grad_req must be 'write', 'add' or 'null', got %r" % (grad_req,))
+        self.grad = grad
+        self.grad_req = grad_req
+
+
+class Node:
+    """One recorded operator call: op, attributes, input arrays, outputs (detached views)."""
+
+    __slots__ = ("op", "attrs", "inputs", "outputs")
+
+    def __init__(self, op, attrs, inputs, outputs):
+        self.op = op
+        self.attrs = attrs
+        self.inputs = inputs
+        self.outputs = outputs
+
+
+def record_op(op, attrs, inputs, outs):
+    """Put a call on the tape (called by the dispatcher while recording)."""
+    full = dict(op.params)
+    full.update(attrs)
+    node = Node(op, full, list(inputs), [from_backend(o._data, o._ctx) for o in outs])
+    for k, o in enumerate(outs):
+        o._ag = (node, k)
+
+
+def mark_leaf(array, grad, grad_req="write"):
+    """Make ``array`` a variable whose gradient goes into ``grad``."""
+    array._ag = Leaf(grad, grad_req)
+
+
+def _topo_nodes(heads):
+    """Recorded nodes reachable from ``heads``, inputs before the nodes that use them."""
+    order, seen = [], set()
+    stack = []
+    for h in heads:
+        ag = h._ag
+        if type(ag) is tuple:
+            stack.append((ag[0], False))
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.inputs is None:
+            raise MXNetError("this part of the graph was freed by an earlier backward(); "
+                             "pass retain_graph=True to the first backward to differentiate twice")
+        stack.append((node, True))
+        for x in node.inputs:
+            ag = x._ag
+            if type(ag) is tuple and id(ag[0]) not in seen:
+                stack.append((ag[0], False))
+    return order
+
+
+def _run(heads, head_grads, retain_graph, create_graph, train_mode):
+    """Propagate gradients from ``heads``; returns (leaf_grads, node_grads) dicts."""
+    if head_grads is None:
+        head_grads = [None] * len(heads)
+    if len(head_grads) != len(heads):
+        raise MXNetError("backward got %d head gradients for %d heads" % (len(head_grads), len(heads)))
+    node_grads = {}   # id(node) -> [grad per output]
+    leaf_grads = {}   # id(array) -> (array, grad)
+
+    def add_to(x, g):
+        ag = x._ag
+        if type(ag) is tuple:
+            node, k = ag
+            slots = node_grads.get(id(node))
+            if slots is None:
+                slots = node_grads[id(node)] = [None] * len(node.outputs)
+            slots[k] = g if slots[k] is None else slots[k] + g
+        elif ag is not None:
+            prev = leaf_grads.get(id(x))
+            leaf_grads[id(x)] = (x, g if prev is None else prev[1] + g)
+
+    for h, hg in zip(heads, head_grads):
+        if h._ag is None:
+            raise MXNetError("cannot differentiate an array that was not computed from variables "
+                             "under autograd.record(); call attach_grad() on the inputs first")
+        if hg is None:
+            hg = from_backend(h._ctx.backend.xp.ones(h.shape, dtype=h._data.dtype), h._ctx)
+        elif hg.shape != h.shape:
+            raise MXNetError("head gradient of shape %s does not match the head's shape %s"
+                             % (hg.shape, h.shape))
+        add_to(h, hg)
+
+    order = _topo_nodes(heads)
+    saved = ag_state.recording, ag_state.training
+    ag_state.recording, ag_state.training = create_graph, train_mode
+    try:
+        for node in reversed(order):
+            slots = node_grads.pop(id(node), None)
+            if slots is None:
+                continue
+            nvis = node.op.n_visible(node.attrs)
+            ograds = []
+            for k in range(nvis):
+                g = slots[k]
+                if g is None:
+                    o = node.outputs[k]
+                    g = _zeros(o.shape, ctx=o._ctx, dtype=o._data.dtype)
+                ograds.append(g)
+            igrads = node.op.grad(node.inputs, node.outputs, ograds, node.attrs)
+            for x, g in zip(node.inputs, igrads):
+                if g is not None and x._ag is not None:
+                    add_to(x, g)
+            if not retain_graph:
+                node.inputs = None
+    finally:
+        ag_state.recording, ag_state.training = saved
+    return leaf_grads
+
+
+def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
+    """Accumulate d(heads)/d(variable) into every reached variable's ``.grad``.
+
+    ``grad_req='write'`` overwrites the buffer, ``'add'`` adds to it, ``'null'`` skips.
+    The buffer object stays the same (optimizers hold references to it).
+    """
+    leaf_grads = _run(heads, head_grads, retain_graph, False, train_mode)
+    for x, g in leaf_grads.values():
+        leaf = x._ag
+        if leaf.grad_req == "write":
+            leaf.grad._assign_data(g._data)
+        elif leaf.grad_req == "add":
+            leaf.grad._assign_data(leaf.grad._data + g._data)
+
+
+def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False, train_mode=True):
+    """Gradients of ``heads`` w.r.t. ``variables``, returned instead of written to ``.grad``."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    for v in variables:
+        if not isinstance(v._ag, Leaf):
+            raise MXNetError("autograd.grad: every variable must be marked with attach_grad() "
+                             "(or mark_variables) before recording")
+    leaf_grads = _run(heads, head_grads, retain_graph, create_graph, train_mode)
+    out = []
+    for v in variables:
+        entry = leaf_grads.get(id(v))
+        out.append(entry[1] if entry is not None else _zeros(v.shape, ctx=v._ctx, dtype=v._data.dtype))
+    return out

@@ -1,0 +1,45 @@
+"""Array backends: NumPy for CPU contexts, CuPy for GPU contexts.
+
+Code above this package never imports cupy; it asks a context for ``ctx.backend`` and
+uses ``backend.xp`` (the array module) plus the few helpers a :class:`Backend` has.
+Everything works with no CuPy installed: only placing data on ``mx.gpu(i)`` fails.
+"""
+from .numpy_backend import NumpyBackend
+
+__all__ = ["backend_for", "gpu_count", "seed_all", "NumpyBackend", "get_array_module"]
+
+_NUMPY = NumpyBackend()
+_GPU_BACKENDS = {}
+
+
+def backend_for(ctx):
+    """The backend object serving context ``ctx`` (raises ContextError for a missing GPU)."""
+    if ctx.device_type == "gpu":
+        b = _GPU_BACKENDS.get(ctx.device_id)
+        if b is None:
+            from .cupy_backend import CupyBackend
+            b = _GPU_BACKENDS[ctx.device_id] = CupyBackend(ctx.device_id)
+        return b
+    return _NUMPY
+
+
+def gpu_count():
+    """Number of CUDA devices CuPy sees; 0 without CuPy or a driver."""
+    from .cupy_backend import device_count
+    return device_count()
+
+
+def seed_all(seed):
+    """Reseed the random generators of every backend (``mx.random.seed``)."""
+    _NUMPY.seed(seed)
+    for b in _GPU_BACKENDS.values():
+        b.seed(seed)
+
+
+def get_array_module(array):
+    """numpy or cupy, whichever owns ``array``."""
+    if type(array).__module__.startswith("cupy"):
+        from .cupy_backend import cupy_module
+        return cupy_module()
+    import numpy
+    return numpy

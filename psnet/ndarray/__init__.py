@@ -1,0 +1,11 @@
+"""``mx.nd``: NDArray, creation functions and one function per registered operator."""
+from ..ops import registry
+from .ndarray import NDArray, invoke, array, empty, zeros, ones, full, from_backend
+from .creation import arange, eye, linspace, zeros_like, ones_like, full_like, waitall, concatenate
+from .op_functions import install_functions
+
+install_functions(globals())
+
+__all__ = ["NDArray", "invoke", "array", "empty", "zeros", "ones", "full", "arange", "eye",
+           "linspace", "zeros_like", "ones_like", "full_like", "waitall", "concatenate",
+           "registry", "from_backend"]

@@ -1,0 +1,110 @@
+"""``mx.nd.<op>`` functions and fluent ``NDArray.<op>`` methods, generated from the registry.
+
+Call conventions follow MXNet's generated functions: positional NDArrays fill the op's
+inputs in order, further positional values fill its attributes in declaration order,
+inputs may also be given by name (``data=x``), and ``out=``/``name=``/``ctx=`` are
+accepted everywhere.
+"""
+from ..base import MXNetError
+from ..ops import registry
+from .ndarray import NDArray, invoke
+
+__all__ = ["make_function", "install_functions", "FLUENT_METHODS"]
+
+
+def _bind(op, args, kwargs):
+    """Split a call into (inputs, attrs) following MXNet's calling convention."""
+    if op.variadic:
+        inputs = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
+        for x in inputs:
+            if not isinstance(x, NDArray):
+                raise MXNetError("%s takes NDArrays, got %s" % (op.name, type(x).__name__))
+        if "num_args" in op.params and "num_args" not in kwargs:
+            kwargs["num_args"] = len(inputs)
+        return inputs, kwargs
+    k = 0
+    given = []
+    while k < len(args) and (isinstance(args[k], NDArray) or args[k] is None):
+        given.append(args[k])
+        k += 1
+    rest = args[k:]
+    if rest:
+        names = [n for n in op.params if n not in kwargs]
+        if len(rest) > len(names):
+            raise MXNetError("%s: too many positional arguments" % op.name)
+        for n, v in zip(names, rest):
+            kwargs[n] = v
+    input_names = op.input_names(kwargs)
+    by_name = {}
+    for n in input_names:
+        if n in kwargs:
+            by_name[n] = kwargs.pop(n)
+    if len(given) > len(input_names):
+        raise MXNetError("%s takes %d array input(s) (%s), got %d"
+                         % (op.name, len(input_names), ", ".join(input_names), len(given)))
+    inputs = []
+    for i, n in enumerate(input_names):
+        x = given[i] if i < len(given) else by_name.get(n)
+        if x is None:
+            if i < len(given) or n in by_name:
+                continue
+            raise MXNetError("%s: missing input %r (inputs: %s)" % (op.name, n, ", ".join(input_names)))
+        if not isinstance(x, NDArray):
+            raise MXNetError("%s: input %r must be an NDArray, got %s" % (op.name, n, type(x).__name__))
+        inputs.append(x)
+    return inputs, kwargs
+
+
+def make_function(op, public_name=None):
+    """The ``mx.nd`` function for ``op``."""
+    def fn(*args, out=None, name=None, ctx=None, **kwargs):
+        inputs, attrs = _bind(op, args, kwargs)
+        return invoke(op, inputs, attrs, out=out, ctx=ctx)
+    fn.__name__ = public_name or op.name
+    fn.__qualname__ = fn.__name__
+    fn.__doc__ = op.__doc__
+    return fn
+
+
+# NDArray methods that forward to the op of the same name with self as first input.
+FLUENT_METHODS = (
+    "sum", "mean", "max", "min", "prod", "nansum", "nanprod", "norm", "argmax", "argmin",
+    "argmax_channel", "exp", "expm1", "log", "log10", "log2", "log1p", "sqrt", "rsqrt", "cbrt",
+    "rcbrt", "square", "reciprocal", "abs", "sign", "round", "rint", "fix", "floor", "ceil",
+    "trunc", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
+    "arcsinh", "arccosh", "arctanh", "degrees", "radians", "relu", "sigmoid", "softmax",
+    "log_softmax", "softmin", "transpose", "swapaxes", "expand_dims", "squeeze", "flatten",
+    "flip", "tile", "repeat", "pad", "clip", "one_hot", "pick", "take", "topk", "sort",
+    "argsort", "split", "slice", "slice_axis", "slice_like", "broadcast_to", "broadcast_axes",
+    "broadcast_like", "reshape_like", "zeros_like", "ones_like", "diag", "shape_array",
+    "size_array", "depth_to_space", "space_to_depth", "nanprod", "dot",
+)
+
+
+def _fluent(fn):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+def _reshape_method(self, *shape, **kwargs):
+    """``a.reshape((2, 3))``, ``a.reshape(2, 3)`` or ``a.reshape(shape=(2, 3), reverse=False)``."""
+    if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
+        shape = shape[0]
+    if shape:
+        kwargs["shape"] = tuple(shape)
+    return invoke(registry.get("Reshape"), [self], kwargs)
+
+
+def install_functions(namespace):
+    """Add a function for every registered op to ``namespace`` (a module's globals) and
+    the fluent methods to NDArray.  Names already defined in the namespace are kept."""
+    for name in registry.list_ops():
+        if name not in namespace:
+            namespace[name] = make_function(registry.get(name), name)
+    for name in FLUENT_METHODS:
+        if name in namespace and not hasattr(NDArray, name):
+            setattr(NDArray, name, _fluent(namespace[name]))
+    NDArray.reshape = _reshape_method

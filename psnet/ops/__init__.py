@@ -1,0 +1,6 @@
+"""The operator registry and every operator definition (see :mod:`psnet.ops.registry`).
+
+Importing this package registers all ops; add a new op module to the import list below.
+"""
+from .registry import Op, register, get, list_ops, REQUIRED  # noqa: F401
+from . import arith, unary, shape, reduce, linalg, misc  # noqa: F401
