@@ -113,6 +113,8 @@ def invoke(op, inputs, attrs, out=None, ctx=None):
         return outs[0]
     if callable(nvis):
         nvis = nvis(attrs)
+        if nvis == 1:
+            return outs[0]
     return outs[:nvis]
 
 
