@@ -1,0 +1,23 @@
+"""``mx.gluon.data``: datasets, samplers and the DataLoader.
+
+``mx.gluon.data.vision`` (MNIST, FashionMNIST, CIFAR10/100, ImageFolderDataset and the
+transforms) loads on first use.
+"""
+import importlib as _importlib
+
+from .dataset import Dataset, SimpleDataset, ArrayDataset
+from .sampler import Sampler, SequentialSampler, RandomSampler, BatchSampler, FilterSampler, IntervalSampler
+from .dataloader import DataLoader, default_batchify_fn, default_mp_batchify_fn
+from ._errors import DataLoaderError, WorkerError, WorkerTimeoutError
+
+__all__ = ["Dataset", "SimpleDataset", "ArrayDataset", "Sampler", "SequentialSampler", "RandomSampler",
+           "BatchSampler", "FilterSampler", "IntervalSampler", "DataLoader", "default_batchify_fn",
+           "default_mp_batchify_fn", "DataLoaderError", "WorkerError", "WorkerTimeoutError", "vision"]
+
+
+def __getattr__(name):
+    if name == "vision":
+        mod = _importlib.import_module(".vision", __name__)
+        globals()[name] = mod
+        return mod
+    raise AttributeError("module 'psnet.gluon.data' has no attribute %r" % (name,))
