@@ -39,7 +39,7 @@ _SHM_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.
 def _flatten(obj, arrays):
     """Describe ``obj`` as a tree; arrays go to ``arrays`` and are named by position."""
     if isinstance(obj, NDArray):
-        arrays.append(np.ascontiguousarray(obj.asnumpy()))
+        arrays.append(np.ascontiguousarray(obj.context.backend.asnumpy(obj._data)))
         return ("nd", len(arrays) - 1)
     if isinstance(obj, np.ndarray):
         arrays.append(np.ascontiguousarray(obj))

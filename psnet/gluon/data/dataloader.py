@@ -4,7 +4,7 @@ import concurrent.futures
 
 import numpy as np
 
-from ...context import cpu_pinned, current_context
+from ...context import cpu, cpu_pinned, current_context
 from ...ndarray import NDArray, from_backend
 from . import sampler as _sampler
 from ._errors import DataLoaderError, WorkerTimeoutError
@@ -33,13 +33,6 @@ def _to_nd(tree):
     return from_backend(arr, ctx)
 
 
-def _to_numpy(tree):
-    if isinstance(tree, list):
-        return [_to_numpy(t) for t in tree]
-    arr, ctx = tree
-    return arr if ctx is None else ctx.backend.asnumpy(arr)
-
-
 def default_batchify_fn(data):
     """Stack a list of samples into a batch.
 
@@ -51,11 +44,12 @@ def default_batchify_fn(data):
 
 
 def default_mp_batchify_fn(data):
-    """The batchify function of worker processes: like :func:`default_batchify_fn`, as NumPy arrays.
+    """The batchify function of worker processes: :func:`default_batchify_fn` on ``cpu(0)``.
 
-    The DataLoader turns them into NDArrays in the main process (through shared memory).
+    The workers hand the arrays to the main process through shared memory.
     """
-    return _to_numpy(_stack(data))
+    with cpu():
+        return default_batchify_fn(data)
 
 
 def _as_in_context(data, ctx):
@@ -69,10 +63,10 @@ def _as_in_context(data, ctx):
 class _Fetcher:
     """Reads the samples at some indices and batchifies them (runs in workers, so picklable)."""
 
-    def __init__(self, dataset, batchify_fn, numpy_out):
+    def __init__(self, dataset, batchify_fn, default_fn):
         self._dataset = dataset
         self._batchify_fn = batchify_fn
-        self._numpy_out = numpy_out
+        self._default_fn = default_fn
 
     def __call__(self, indices):
         if self._batchify_fn is None:
@@ -81,7 +75,7 @@ class _Fetcher:
             if batch is not None:
                 return batch
             samples = [self._dataset[i] for i in indices]
-            return default_mp_batchify_fn(samples) if self._numpy_out else default_batchify_fn(samples)
+            return self._default_fn(samples)
         return self._batchify_fn([self._dataset[i] for i in indices])
 
 
@@ -197,15 +191,15 @@ class DataLoader:
         if self._num_workers == 0:
             return self._same_process_iter()
         if self._thread_pool:
-            it = _ThreadBatchIter(_Fetcher(self._dataset, self._batchify_fn, False), self._batch_sampler,
+            it = _ThreadBatchIter(_Fetcher(self._dataset, self._batchify_fn, default_batchify_fn), self._batch_sampler,
                                   self._num_workers, self._prefetch, self._timeout)
             return self._pinned(it) if self._pin_memory else it
         ctx = cpu_pinned(self._pin_device_id) if self._pin_memory else None
-        return ProcessBatchIter(_Fetcher(self._dataset, self._batchify_fn, True), self._batch_sampler,
+        return ProcessBatchIter(_Fetcher(self._dataset, self._batchify_fn, default_mp_batchify_fn), self._batch_sampler,
                                 self._num_workers, self._prefetch, self._timeout, ctx)
 
     def _same_process_iter(self):
-        fetch = _Fetcher(self._dataset, self._batchify_fn, False)
+        fetch = _Fetcher(self._dataset, self._batchify_fn, default_batchify_fn)
         for indices in self._batch_sampler:
             batch = fetch(indices)
             yield _as_in_context(batch, cpu_pinned(self._pin_device_id)) if self._pin_memory else batch
