@@ -1,0 +1,92 @@
+"""Window geometry shared by convolution and pooling: attribute parsing, padding,
+im2col (a strided view copied once into a GEMM operand) and col2im (its adjoint).
+
+Layouts are channels-first (``NCW``, ``NCHW``, ``NCDHW``); ``nd`` below is the number of
+spatial dimensions.  The column matrix produced by :func:`im2col` has shape
+``(C * prod(kernel), N * prod(out))``, with rows ordered ``(c, k0, k1, ...)`` to match
+MXNet's weight layout ``(num_filter, C, *kernel)`` flattened, and columns ordered
+``(n, o0, o1, ...)``.  Building it is one copy of a strided view whose innermost axis
+walks the output positions, so the copy runs in long runs; no Python loop touches pixels.
+"""
+import itertools
+import math
+
+from ..base import MXNetError, ShapeError
+
+__all__ = ["spatial_tuple", "out_size", "pad_spatial", "im2col", "col2im", "kernel_offsets",
+           "window_slices"]
+
+
+def spatial_tuple(value, nd, default, name, op):
+    """``value`` (int, tuple, list or MXNet's string form ``'(2, 2)'``) as an ``nd``-tuple of
+    ints; an empty value gives ``(default,) * nd``.  Errors name the op and attribute."""
+    if value is None or value == () or value == [] or value == "" or value == "()":
+        return (default,) * nd
+    if isinstance(value, str):
+        value = [v for v in value.strip("()[] ").split(",") if v.strip()]
+    if isinstance(value, (int, float)):
+        value = (value,)
+    try:
+        vals = tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        raise MXNetError("%s: attribute %s=%r is not a tuple of integers" % (op, name, value)) from None
+    if len(vals) == 1 and nd > 1:
+        vals = vals * nd
+    if len(vals) != nd:
+        raise ShapeError("%s: attribute %s=%s has %d values but the input has %d spatial "
+                         "dimension(s)" % (op, name, vals, len(vals), nd))
+    return vals
+
+
+def out_size(size, kernel, stride, dilate, pad, ceil=False):
+    """Number of window positions along one axis (MXNet's convolution / pooling rule)."""
+    span = dilate * (kernel - 1) + 1
+    num = size + 2 * pad - span
+    return (-(-num // stride) if ceil else num // stride) + 1
+
+
+def pad_spatial(xp, x, before, after=None, value=0):
+    """``x`` (N, C, *spatial) padded with ``value``: ``before[i]`` in front of spatial axis i
+    and ``after[i]`` (default ``before[i]``) behind it.  No copy when nothing is padded."""
+    after = before if after is None else after
+    if not any(before) and not any(after):
+        return x
+    shape = x.shape[:2] + tuple(s + b + a for s, b, a in zip(x.shape[2:], before, after))
+    out = xp.full(shape, value, dtype=x.dtype)
+    out[(Ellipsis,) + tuple(slice(b, b + s) for b, s in zip(before, x.shape[2:]))] = x
+    return out
+
+
+def kernel_offsets(kernel):
+    """Every kernel position ``(k0, k1, ...)`` in row-major order (a loop over the kernel,
+    never over pixels)."""
+    return itertools.product(*[range(k) for k in kernel])
+
+
+def window_slices(offset, out, stride, dilate):
+    """The spatial slices picking, for kernel position ``offset``, the element each output
+    window sees (as a strided view of the padded input)."""
+    return tuple(slice(o * d, o * d + s * (n - 1) + 1, s)
+                 for o, n, s, d in zip(offset, out, stride, dilate))
+
+
+def im2col(xp, xpad, kernel, stride, dilate, out):
+    """The column matrix ``(C*K, N*L)`` of the already padded ``xpad`` (N, C, *spatial)."""
+    n, c = xpad.shape[:2]
+    nd = len(kernel)
+    st = xpad.strides
+    shape = (c,) + tuple(kernel) + (n,) + tuple(out)
+    strides = ((st[1],) + tuple(st[2 + i] * dilate[i] for i in range(nd)) + (st[0],)
+               + tuple(st[2 + i] * stride[i] for i in range(nd)))
+    view = xp.lib.stride_tricks.as_strided(xpad, shape=shape, strides=strides)
+    return xp.ascontiguousarray(view).reshape(c * math.prod(kernel), n * math.prod(out))
+
+
+def col2im(xp, cols, n, c, padded, kernel, stride, dilate, out):
+    """The adjoint of :func:`im2col`: scatter-add ``cols`` (C*K, N*L) into a zero array of
+    shape (N, C, *padded) and return it."""
+    view = cols.reshape((c,) + tuple(kernel) + (n,) + tuple(out))
+    acc = xp.zeros((c, n) + tuple(padded), dtype=cols.dtype)
+    for off in kernel_offsets(kernel):
+        acc[(slice(None), slice(None)) + window_slices(off, out, stride, dilate)] += view[(slice(None),) + off]
+    return acc.transpose((1, 0) + tuple(range(2, 2 + len(kernel))))
