@@ -84,7 +84,8 @@ class Op:
             elif pname not in _SPECIAL:
                 params[pname] = REQUIRED if p.default is p.empty else p.default
         self.params = params
-        self.variadic = variadic
+        # a callable ``inputs`` names the inputs itself; ``*arrays`` then only receives them
+        self.variadic = variadic and not callable(inputs)
         self.needs_train = "is_train" in sig.parameters
         self.needs_rng = "rng" in sig.parameters
         self._inputs = inputs if inputs is not None else tuple(names)
