@@ -1,0 +1,13 @@
+"""``mx.sym``: symbolic graphs built from the operator registry, their JSON and executor."""
+from ..ops import shape_inference as _shape_inference
+from .graph import NameManager, Prefix
+from .symbol import Symbol, Variable, var, Group
+from .json_io import load, load_json
+from .executor import Executor
+from .op_functions import install_functions
+
+_shape_inference.attach()
+install_functions(globals())
+
+__all__ = ["Symbol", "Variable", "var", "Group", "load", "load_json", "Executor",
+           "NameManager", "Prefix"]

@@ -1,0 +1,86 @@
+"""MXNet's JSON graph format: ``Symbol.tojson``, ``mx.sym.load_json`` and ``mx.sym.load``.
+
+Layout (as MXNet 1.x writes it): ``nodes`` in topological order, each
+``{"op", "name", "attrs", "inputs": [[node, output, version], ...]}`` with every attribute
+a string and ``"op": "null"`` for variables; ``arg_nodes`` (indices of the variables),
+``node_row_ptr`` (prefix sums of each node's output count), ``heads`` and the version
+attribute.  Older files with ``param``/``attr`` instead of ``attrs`` load too.
+"""
+import json
+
+from ..base import MXNetError
+from ..ops import registry
+from .graph import Node, str_to_attr, topo_order
+from .symbol import Symbol
+
+__all__ = ["to_json", "load_json", "load"]
+
+MXNET_VERSION = 10901
+
+
+def to_json(sym):
+    """The JSON text of ``sym``; loading it back gives a graph whose JSON is identical."""
+    nodes = topo_order(sym._outputs)
+    index = {id(n): i for i, n in enumerate(nodes)}
+    out_nodes, row_ptr = [], [0]
+    for n in nodes:
+        entry = {"op": n.op_name, "name": n.name}
+        attrs = dict(n.sattrs)
+        attrs.update(n.uattrs)
+        if attrs:
+            entry["attrs"] = {k: attrs[k] for k in sorted(attrs)}
+        n_args = n.n_args()
+        entry["inputs"] = [[index[id(c)], k, int(i >= n_args)] for i, (c, k) in enumerate(n.inputs)]
+        out_nodes.append(entry)
+        row_ptr.append(row_ptr[-1] + n.num_outputs())
+    doc = {
+        "nodes": out_nodes,
+        "arg_nodes": [i for i, n in enumerate(nodes) if n.op is None],
+        "node_row_ptr": row_ptr,
+        "heads": [[index[id(n)], k, 0] for n, k in sym._outputs],
+        "attrs": {"mxnet_version": ["int", MXNET_VERSION]},
+    }
+    return json.dumps(doc, indent=2)
+
+
+def _split_attrs(op, attrs):
+    """(op attributes as strings, user attributes) of a loaded node."""
+    sattrs, uattrs = {}, {}
+    for k, v in attrs.items():
+        (sattrs if k in op.params else uattrs)[k] = str(v)
+    return sattrs, uattrs
+
+
+def load_json(json_str):
+    """The Symbol described by MXNet JSON text; an unknown operator is an error naming it."""
+    try:
+        doc = json.loads(json_str)
+        specs, heads = doc["nodes"], doc["heads"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise MXNetError("load_json: not an MXNet symbol JSON (%s)" % e) from None
+    nodes = []
+    for i, spec in enumerate(specs):
+        attrs = dict(spec.get("attrs") or {})
+        attrs.update(spec.get("param") or {})
+        attrs.update(spec.get("attr") or {})
+        op_name = spec["op"]
+        inputs = [(nodes[e[0]], e[1]) for e in spec.get("inputs", [])]
+        if op_name == "null":
+            nodes.append(Node(None, spec["name"], uattrs={k: str(v) for k, v in attrs.items()}))
+            continue
+        try:
+            op = registry.get(op_name)
+        except MXNetError:
+            raise MXNetError("load_json: node %d (%s) uses operator %r, which psnet does not have"
+                             % (i, spec["name"], op_name)) from None
+        sattrs, uattrs = _split_attrs(op, attrs)
+        node = Node(op, spec["name"], {k: str_to_attr(v) for k, v in sattrs.items()}, inputs,
+                    uattrs, op_name, sattrs)
+        nodes.append(node)
+    return Symbol([(nodes[h[0]], h[1]) for h in heads])
+
+
+def load(fname):
+    """The Symbol saved in file ``fname`` (by ``Symbol.save`` or MXNet)."""
+    with open(fname) as f:
+        return load_json(f.read())

@@ -1,0 +1,68 @@
+"""``mx.sym.<op>`` functions, generated from the same registry as ``mx.nd.<op>``.
+
+Call conventions mirror the NDArray functions: positional Symbols fill the inputs in
+order, further positional values fill attributes in declaration order, inputs may be
+named (``data=x``), ``name=`` names the node and ``attr=`` adds user attributes.
+Inputs that are not given become variables named ``<name>_<input>``.
+"""
+from ..base import MXNetError
+from ..ops import registry
+from .symbol import Symbol, create_op_symbol
+
+__all__ = ["make_function", "install_functions"]
+
+
+def _bind(op, args, kwargs):
+    """Split a call into (inputs, attrs): inputs a list (variadic) or a name -> Symbol dict."""
+    if op.variadic:
+        inputs = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
+        if "num_args" in op.params and "num_args" not in kwargs:
+            kwargs["num_args"] = len(inputs)
+        return inputs, kwargs
+    k = 0
+    while k < len(args) and isinstance(args[k], Symbol):
+        k += 1
+    given, rest = args[:k], args[k:]
+    if rest:
+        names = [n for n in op.params if n not in kwargs]
+        if len(rest) > len(names):
+            raise MXNetError("%s: too many positional arguments" % op.name)
+        kwargs.update(zip(names, rest))
+    by_name = {k: kwargs.pop(k) for k in list(kwargs) if isinstance(kwargs[k], Symbol)}
+    probe = {k: v for k, v in kwargs.items() if k in op.params}
+    names = op.input_names(dict(op.params, **probe))
+    if len(given) > len(names):
+        raise MXNetError("%s takes %d input(s) (%s), got %d"
+                         % (op.name, len(names), ", ".join(names), len(given)))
+    inputs = dict(zip(names, given))
+    for n, s in by_name.items():
+        if n in inputs:
+            raise MXNetError("%s: input %r given twice" % (op.name, n))
+        inputs[n] = s
+    return inputs, kwargs
+
+
+def make_function(op, public_name=None):
+    """The ``mx.sym`` function for ``op`` (called by ``public_name``, kept in the JSON)."""
+    op_name = public_name or op.name
+
+    def fn(*args, name=None, attr=None, out=None, **kwargs):
+        inputs, attrs = _bind(op, args, kwargs)
+        return create_op_symbol(op_name, inputs, attrs, name=name, attr=attr)
+    fn.__name__ = op_name
+    fn.__qualname__ = op_name
+    fn.__doc__ = op.__doc__
+    return fn
+
+
+def install_functions(namespace):
+    """Add a Symbol function for every registered op to ``namespace``, plus fluent
+    Symbol methods for the names NDArray has as methods.  Existing names are kept."""
+    from ..ndarray.op_functions import FLUENT_METHODS, _fluent
+    for name in registry.list_ops():
+        if name not in namespace:
+            namespace[name] = make_function(registry.get(name), name)
+    for name in FLUENT_METHODS:
+        if name in namespace and not hasattr(Symbol, name):
+            setattr(Symbol, name, _fluent(namespace[name]))
+

@@ -1,0 +1,107 @@
+"""bind / simple_bind executors: forward, backward vs finite differences, grad_req, reshape."""
+import numpy as np
+import pytest
+
+import psnet as mx
+from psnet.base import MXNetError
+
+
+def test_c_equals_a_times_b():
+    a, b = mx.sym.Variable("A"), mx.sym.Variable("B")
+    c = a * b
+    ex = c.bind(mx.cpu(), {"A": mx.nd.ones((3,)) * 4, "B": mx.nd.ones((3,)) * 2})
+    assert ex.forward()[0].asnumpy().tolist() == [8.0, 8.0, 8.0]
+
+
+def test_missing_argument_named():
+    c = mx.sym.FullyConnected(mx.sym.var("a"), num_hidden=3, name="fc")
+    with pytest.raises(MXNetError, match="fc_weight"):
+        c.bind(mx.cpu(), {"a": mx.nd.ones((2, 5))})
+
+
+def _numeric_grad(f, x, eps=1e-3):
+    g = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + eps
+        hi = f()
+        x[i] = old - eps
+        lo = f()
+        x[i] = old
+        g[i] = (hi - lo) / (2 * eps)
+    return g
+
+
+def test_backward_matches_finite_differences():
+    rs = np.random.RandomState(0)
+    x = mx.sym.var("x")
+    h = mx.sym.Activation(mx.sym.FullyConnected(x, num_hidden=4, name="fc1"), act_type="tanh")
+    y = mx.sym.sum(mx.sym.FullyConnected(h, num_hidden=2, name="fc2") ** 2 * mx.sym.var("w"))
+    ex = y.simple_bind(mx.cpu(), x=(3, 5), w=(3, 2))
+    vals = {k: rs.uniform(-1, 1, v.shape).astype(np.float64) for k, v in ex.arg_dict.items()}
+    for k, v in vals.items():
+        ex.arg_dict[k][:] = v
+    ex.forward(is_train=True)
+    ex.backward()
+
+    def f():
+        for k, v in vals.items():
+            ex.arg_dict[k][:] = v
+        return float(ex.forward()[0].asnumpy()[0])
+    for name in ("x", "fc1_weight", "fc1_bias", "fc2_weight", "w"):
+        analytic = ex.grad_dict[name].asnumpy()
+        numeric = _numeric_grad(f, vals[name])
+        np.testing.assert_allclose(analytic, numeric, rtol=2e-2, atol=2e-3, err_msg=name)
+
+
+def test_grad_req_add_null_and_out_grads():
+    a = mx.sym.var("a")
+    b = mx.sym.var("b")
+    c = a * b
+    av, bv = mx.nd.array([1.0, 2.0]), mx.nd.array([3.0, 5.0])
+    ga, gb = mx.nd.ones((2,)), mx.nd.ones((2,))
+    ex = c.bind(mx.cpu(), {"a": av, "b": bv}, args_grad={"a": ga, "b": gb}, grad_req={"a": "add", "b": "null"})
+    ex.forward(is_train=True)
+    ex.backward(mx.nd.array([1.0, 10.0]))
+    assert ga.asnumpy().tolist() == [4.0, 51.0]
+    assert gb.asnumpy().tolist() == [1.0, 1.0]
+    assert ex.grad_dict["a"] is ga
+
+
+def test_softmax_output_training_step_and_aux():
+    rs = np.random.RandomState(1)
+    data = mx.sym.var("data")
+    net = mx.sym.BatchNorm(mx.sym.FullyConnected(data, num_hidden=8, name="fc1"), name="bn")
+    net = mx.sym.SoftmaxOutput(mx.sym.FullyConnected(mx.sym.relu(net), num_hidden=3, name="fc2"), name="out")
+    ex = net.simple_bind(mx.cpu(), data=(16, 4))
+    assert set(ex.aux_dict) == {"bn_moving_mean", "bn_moving_var"}
+    for k, v in ex.arg_dict.items():
+        if k.endswith("weight"):
+            v[:] = rs.normal(0, 0.5, v.shape)
+    ex.aux_dict["bn_moving_var"][:] = 1
+    ex.arg_dict["bn_gamma"][:] = 1
+    x = rs.normal(size=(16, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32) + (x[:, 1] > 0)
+    losses = []
+    for _ in range(30):
+        p = ex.forward(is_train=True, data=x, out_label=y)[0].asnumpy()
+        losses.append(-np.log(p[np.arange(16), y.astype(int)] + 1e-8).mean())
+        ex.backward()
+        for k, g in ex.grad_dict.items():
+            if k not in ("data", "out_label"):
+                ex.arg_dict[k][:] = ex.arg_dict[k] - 0.1 * g
+    assert losses[-1] < 0.5 * losses[0]
+    assert abs(ex.aux_dict["bn_moving_mean"].asnumpy()).sum() > 0
+
+
+def test_reshape_shares_parameters():
+    net = mx.sym.FullyConnected(mx.sym.var("x"), num_hidden=2, name="fc")
+    ex = net.simple_bind(mx.cpu(), x=(4, 3))
+    ex.arg_dict["fc_weight"][:] = 1
+    ex2 = ex.reshape(x=(6, 3))
+    assert ex2.arg_dict["fc_weight"] is ex.arg_dict["fc_weight"]
+    assert ex2.forward(x=np.ones((6, 3)))[0].shape == (6, 2)
+    ex.copy_params_from({"fc_bias": mx.nd.array([1.0, 2.0])})
+    assert ex2.forward(x=np.ones((6, 3)))[0].asnumpy()[0].tolist() == [4.0, 5.0]
