@@ -1,0 +1,12 @@
+"""``gluon.nn``: neural network layers (containers, basic layers, activations).
+
+Each layer module adds its names with one import line below.
+"""
+from .activations import Activation, LeakyReLU, PReLU, ELU, SELU, GELU, Swish
+from .basic_layers import (Sequential, HybridSequential, Dense, Dropout, BatchNorm, LayerNorm,
+                           Embedding, Flatten, Lambda, HybridLambda)
+from ..block import Block, HybridBlock
+
+__all__ = ["Block", "HybridBlock", "Sequential", "HybridSequential", "Dense", "Dropout",
+           "BatchNorm", "LayerNorm", "Embedding", "Flatten", "Lambda", "HybridLambda",
+           "Activation", "LeakyReLU", "PReLU", "ELU", "SELU", "GELU", "Swish"]
