@@ -9,7 +9,7 @@ from ..base import MXNetError
 from ..ops import registry
 from .ndarray import NDArray, invoke
 
-__all__ = ["make_function", "install_functions", "FLUENT_METHODS"]
+__all__ = ["make_function", "install_functions", "FLUENT_METHODS", "ARRAY_OR_SCALAR"]
 
 
 def _bind(op, args, kwargs):
@@ -66,6 +66,52 @@ def make_function(op, public_name=None):
     return fn
 
 
+def _array_or_scalar(name, array_op, scalar_op, rscalar_op, py_fn):
+    """``mx.nd.<name>(lhs, rhs)`` taking NDArrays or scalars on either side (MXNet's ufunc helper)."""
+    def fn(lhs, rhs, out=None):
+        if isinstance(lhs, NDArray):
+            if isinstance(rhs, NDArray):
+                return invoke(registry.get(array_op), [lhs, rhs], {}, out=out)
+            return invoke(registry.get(scalar_op), [lhs], {"scalar": rhs}, out=out)
+        if isinstance(rhs, NDArray):
+            return invoke(registry.get(rscalar_op), [rhs], {"scalar": lhs}, out=out)
+        return py_fn(lhs, rhs)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = ("Elementwise %s of two NDArrays (with broadcasting) or of an NDArray and a scalar."
+                  % name.replace("_", " "))
+    return fn
+
+
+def _cmp(py):
+    return lambda a, b: float(py(a, b))
+
+
+ARRAY_OR_SCALAR = {name: _array_or_scalar(name, *spec) for name, spec in {
+    "add": ("broadcast_add", "_plus_scalar", "_plus_scalar", lambda a, b: a + b),
+    "subtract": ("broadcast_sub", "_minus_scalar", "_rminus_scalar", lambda a, b: a - b),
+    "multiply": ("broadcast_mul", "_mul_scalar", "_mul_scalar", lambda a, b: a * b),
+    "divide": ("broadcast_div", "_div_scalar", "_rdiv_scalar", lambda a, b: a / b),
+    "true_divide": ("broadcast_div", "_div_scalar", "_rdiv_scalar", lambda a, b: a / b),
+    "modulo": ("broadcast_mod", "_mod_scalar", "_rmod_scalar", lambda a, b: a % b),
+    "power": ("broadcast_power", "_power_scalar", "_rpower_scalar", lambda a, b: a ** b),
+    "maximum": ("broadcast_maximum", "_maximum_scalar", "_maximum_scalar", max),
+    "minimum": ("broadcast_minimum", "_minimum_scalar", "_minimum_scalar", min),
+    "equal": ("broadcast_equal", "_equal_scalar", "_equal_scalar", _cmp(lambda a, b: a == b)),
+    "not_equal": ("broadcast_not_equal", "_not_equal_scalar", "_not_equal_scalar", _cmp(lambda a, b: a != b)),
+    "greater": ("broadcast_greater", "_greater_scalar", "_lesser_scalar", _cmp(lambda a, b: a > b)),
+    "greater_equal": ("broadcast_greater_equal", "_greater_equal_scalar", "_lesser_equal_scalar",
+                      _cmp(lambda a, b: a >= b)),
+    "lesser": ("broadcast_lesser", "_lesser_scalar", "_greater_scalar", _cmp(lambda a, b: a < b)),
+    "lesser_equal": ("broadcast_lesser_equal", "_lesser_equal_scalar", "_greater_equal_scalar",
+                     _cmp(lambda a, b: a <= b)),
+    "logical_and": ("broadcast_logical_and", "_logical_and_scalar", "_logical_and_scalar",
+                    _cmp(lambda a, b: a and b)),
+    "logical_or": ("broadcast_logical_or", "_logical_or_scalar", "_logical_or_scalar", _cmp(lambda a, b: a or b)),
+    "logical_xor": ("broadcast_logical_xor", "_logical_xor_scalar", "_logical_xor_scalar",
+                    _cmp(lambda a, b: bool(a) != bool(b))),
+}.items()}
+
+
 # NDArray methods that forward to the op of the same name with self as first input.
 FLUENT_METHODS = (
     "sum", "mean", "max", "min", "prod", "nansum", "nanprod", "norm", "argmax", "argmin",
@@ -101,6 +147,8 @@ def _reshape_method(self, *shape, **kwargs):
 def install_functions(namespace):
     """Add a function for every registered op to ``namespace`` (a module's globals) and
     the fluent methods to NDArray.  Names already defined in the namespace are kept."""
+    for name, fn in ARRAY_OR_SCALAR.items():
+        namespace.setdefault(name, fn)
     for name in registry.list_ops():
         if name not in namespace:
             namespace[name] = make_function(registry.get(name), name)

@@ -4,6 +4,7 @@ MXNet semantics kept here: ``a + b`` broadcasts; comparisons return 0/1 in the i
 dtype; a scalar is cast to the array's dtype before the op (``int32 * 2.7`` multiplies
 by 2, as MXNet 1.9.1 does); the result keeps the array's dtype.
 """
+from ..base import DTypeError, MXNetError, ShapeError
 from .registry import register
 from . import _grad_util as G
 
@@ -14,7 +15,15 @@ def _same_dtype(r, like):
 
 def _binary(name, fn, grad=None, aliases=()):
     def forward(xp, lhs, rhs):
-        return _same_dtype(fn(xp, lhs, rhs), lhs)
+        if lhs.dtype != rhs.dtype:
+            raise DTypeError("%s: the operands have different dtypes %s and %s; cast one with "
+                             ".astype() first (MXNet does not mix dtypes)" % (name, lhs.dtype, rhs.dtype))
+        try:
+            r = fn(xp, lhs, rhs)
+        except ValueError:
+            raise ShapeError("%s: shapes %s and %s cannot be broadcast together"
+                             % (name, lhs.shape, rhs.shape)) from None
+        return _same_dtype(r, lhs)
     forward.__doc__ = "Elementwise %s of two arrays with broadcasting." % name
     op = register(name, aliases=aliases)(forward)
     if grad is not None:
@@ -125,3 +134,24 @@ _scalar("_rpower_scalar", lambda xp, a, s: xp.power(s, a),
         lambda i, o, g, a: [g[0] * o[0] * float(G.np_log(a["scalar"]))])
 _scalar("_maximum_scalar", lambda xp, a, s: xp.maximum(a, s), lambda i, o, g, a: [g[0] * (i[0] >= a["scalar"])])
 _scalar("_minimum_scalar", lambda xp, a, s: xp.minimum(a, s), lambda i, o, g, a: [g[0] * (i[0] <= a["scalar"])])
+
+
+
+@register("add_n", aliases=("ElementWiseSum", "_sum"))
+def add_n(xp, *args, num_args=0):
+    """Elementwise sum of arrays of one shape and dtype."""
+    if not args:
+        raise MXNetError("add_n needs at least one array")
+    for x in args[1:]:
+        if x.shape != args[0].shape or x.dtype != args[0].dtype:
+            raise ShapeError("add_n: every array needs shape %s and dtype %s, got %s %s"
+                             % (args[0].shape, args[0].dtype, x.shape, x.dtype))
+    out = args[0].copy()
+    for x in args[1:]:
+        out += x
+    return out
+
+
+@add_n.def_grad
+def _add_n_grad(i, o, g, a):
+    return [g[0]] * len(i)

@@ -1,41 +1,123 @@
-"""Matrix products."""
+"""Matrix products: dot and batch_dot, with MXNet's ``transpose_a`` / ``transpose_b``.
+
+For N-d inputs ``dot`` contracts the last axis of ``lhs`` with the first axis of ``rhs``.
+``transpose_a`` contracts the *first* axis of ``lhs`` instead (its other axes keep their
+order), ``transpose_b`` the *last* axis of ``rhs``: MXNet views an N-d operand as the
+matrix (first axis) x (the rest) or (all but the last) x (last axis) and transposes that.
+"""
+from ..base import ShapeError
 from .registry import register
 from . import _grad_util as G
 
 
+def _as_matrix(x, contract_first):
+    """(2-d view, remaining shape) of ``x`` with the contracted axis first or last."""
+    if contract_first:
+        return x.reshape(x.shape[0], -1), x.shape[1:]
+    return x.reshape(-1, x.shape[-1]), x.shape[:-1]
+
+
 @register("dot")
 def dot(xp, lhs, rhs, transpose_a=False, transpose_b=False, forward_stype=None):
-    """Matrix product; for N-d inputs, contracts the last axis of lhs with the first of rhs
-    (MXNet's rule).  ``transpose_a/b`` transpose (reverse all axes of) an input first."""
-    a = lhs.T if transpose_a else lhs
-    b = rhs.T if transpose_b else rhs
-    if a.ndim <= 2 and b.ndim <= 2:
-        return a @ b if a.ndim == 2 and b.ndim == 2 else xp.dot(a, b).reshape(-1)
-    return xp.tensordot(a, b, axes=1)
+    """Matrix product (see the module docstring for N-d inputs and the transposes)."""
+    if lhs.ndim == 2 and rhs.ndim == 2:
+        a = lhs.T if transpose_a else lhs
+        b = rhs.T if transpose_b else rhs
+        if a.shape[1] != b.shape[0]:
+            raise ShapeError("dot: shapes %s and %s do not fit (transpose_a=%s, transpose_b=%s)"
+                             % (lhs.shape, rhs.shape, transpose_a, transpose_b))
+        return a @ b
+    a, lead = _as_matrix(lhs, transpose_a)
+    b, tail = _as_matrix(rhs, not transpose_b)
+    a = a.T if transpose_a else a
+    b = b.T if transpose_b else b
+    if a.shape[1] != b.shape[0]:
+        raise ShapeError("dot: shapes %s and %s do not fit (transpose_a=%s, transpose_b=%s)"
+                         % (lhs.shape, rhs.shape, transpose_a, transpose_b))
+    return (a @ b).reshape(lead + tail)
+
+
+def _matmul_grads(prod, a, b, og, ta, tb):
+    """Gradients of ``prod(a, b, transpose_a=ta, transpose_b=tb)`` for 2-d (or batched) operands."""
+    ga = prod(og, b, transpose_b=not tb) if not ta else prod(b, og, transpose_a=tb, transpose_b=True)
+    gb = prod(a, og, transpose_a=not ta) if not tb else prod(og, a, transpose_a=True, transpose_b=ta)
+    return ga, gb
 
 
 @dot.def_grad
 def _dot_grad(i, o, g, attrs):
     nd = G.nd()
-    a, b = i
+    lhs, rhs = i
     ta, tb = attrs["transpose_a"], attrs["transpose_b"]
-    og = g[0]
-    if a.ndim == 2 and b.ndim == 2:
-        if not ta:
-            ga = nd.dot(og, b, transpose_b=not tb)
-        else:
-            ga = nd.dot(b, og, transpose_a=tb, transpose_b=True)
-        if not tb:
-            gb = nd.dot(a, og, transpose_a=not ta)
-        else:
-            gb = nd.dot(og, a, transpose_a=True, transpose_b=ta)
-        return [ga, gb]
-    # general N-d case: flatten to 2-d products
-    a2 = (a.T if ta else a)
-    b2 = (b.T if tb else b)
-    A = a2.reshape((-1, a2.shape[-1]))
-    B = b2.reshape((b2.shape[0], -1))
-    O = og.reshape((A.shape[0], B.shape[1]))
-    gA = nd.dot(O, B, transpose_b=True).reshape(a2.shape)
-    gB = nd.dot(A, O, transpose_a=True).reshape(b2.shape)
-    return [gA.T if ta else gA, gB.T if tb else gB]
+    a2 = lhs.reshape((lhs.shape[0], -1)) if ta else lhs.reshape((-1, lhs.shape[-1]))
+    b2 = rhs.reshape((-1, rhs.shape[-1])) if tb else rhs.reshape((rhs.shape[0], -1))
+    m = a2.shape[1] if ta else a2.shape[0]
+    n = b2.shape[0] if tb else b2.shape[1]
+    ga, gb = _matmul_grads(nd.dot, a2, b2, g[0].reshape((m, n)), ta, tb)
+    return [ga.reshape(lhs.shape), gb.reshape(rhs.shape)]
+
+
+@register("batch_dot")
+def batch_dot(xp, lhs, rhs, transpose_a=False, transpose_b=False, forward_stype=None):
+    """Batched matrix product of (B, M, K) and (B, K, N) arrays (last two axes transposed
+    by ``transpose_a/b``)."""
+    if lhs.ndim != 3 or rhs.ndim != 3:
+        raise ShapeError("batch_dot needs 3-d arrays, got shapes %s and %s" % (lhs.shape, rhs.shape))
+    a = xp.swapaxes(lhs, 1, 2) if transpose_a else lhs
+    b = xp.swapaxes(rhs, 1, 2) if transpose_b else rhs
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise ShapeError("batch_dot: shapes %s and %s do not fit (transpose_a=%s, transpose_b=%s)"
+                         % (lhs.shape, rhs.shape, transpose_a, transpose_b))
+    return xp.matmul(a, b)
+
+
+@batch_dot.def_grad
+def _batch_dot_grad(i, o, g, attrs):
+    ga, gb = _matmul_grads(G.nd().batch_dot, i[0], i[1], g[0], attrs["transpose_a"], attrs["transpose_b"])
+    return [ga, gb]
+
+
+@register("diag")
+def diag(xp, data, k=0, axis1=0, axis2=1):
+    """A 1-d input becomes a matrix with it on diagonal ``k``; an N-d input gives its
+    diagonal ``k`` over ``axis1``/``axis2`` (appended as the last axis)."""
+    if data.ndim == 1:
+        return xp.diag(data, k)
+    return xp.ascontiguousarray(xp.diagonal(data, k, axis1, axis2))
+
+
+@diag.def_grad
+def _diag_grad(i, o, g, a):
+    nd = G.nd()
+    if i[0].ndim == 1:
+        return [nd.diag(g[0], k=a["k"])]
+    return [nd.invoke(nd.registry.get("_diag_adjoint"), [g[0]],
+                      {"k": a["k"], "axis1": a["axis1"], "axis2": a["axis2"], "shape": i[0].shape})]
+
+
+def _diag_index(xp, shape, k, axis1, axis2):
+    n = min(shape[axis1] - max(-k, 0), shape[axis2] - max(k, 0))
+    pos = xp.arange(max(n, 0))
+    return pos + max(-k, 0), pos + max(k, 0)
+
+
+@register("_diag_adjoint")
+def _diag_adjoint(xp, data, k=0, axis1=0, axis2=1, shape=()):
+    """Zeros of ``shape`` with ``data`` (diagonals in the last axis) placed on diagonal ``k``."""
+    nd_ = len(shape)
+    a1, a2 = axis1 % nd_, axis2 % nd_
+    rest = [ax for ax in range(nd_) if ax not in (a1, a2)]
+    perm = rest + [a1, a2]
+    moved_shape = tuple(shape[ax] for ax in perm)
+    out = xp.zeros(moved_shape, dtype=data.dtype)
+    rows, cols = _diag_index(xp, shape, k, a1, a2)
+    out[..., rows, cols] = data
+    inv = [0] * nd_
+    for pos, ax in enumerate(perm):
+        inv[ax] = pos
+    return xp.ascontiguousarray(xp.transpose(out, inv))
+
+
+@_diag_adjoint.def_grad
+def _diag_adjoint_grad(i, o, g, a):
+    return [G.nd().diag(g[0], k=a["k"], axis1=a["axis1"], axis2=a["axis2"])]

@@ -1,4 +1,4 @@
-"""Type casts and device copies."""
+"""Type casts, device copies and shape queries."""
 from ..base import normalize_dtype
 from .registry import register
 
@@ -25,3 +25,15 @@ _copyto = register("_copyto")(_copyto)
 @_copyto.def_grad
 def _copyto_grad(i, o, g, a):
     return [g[0].as_in_context(i[0].context)]
+
+
+@register("shape_array")
+def shape_array(xp, data):
+    """The shape as a 1-d int64 array."""
+    return xp.asarray(data.shape, dtype=xp.int64)
+
+
+@register("size_array")
+def size_array(xp, data):
+    """The number of elements as a (1,) int64 array."""
+    return xp.asarray([data.size], dtype=xp.int64)

@@ -1,5 +1,8 @@
-"""Shape operators: reshape (with MXNet's special codes), transpose, broadcasting, indexing."""
-from ..base import ShapeError
+"""Shape operators: reshape (with MXNet's special codes), transposes, broadcasting,
+joining and splitting, tiling, flipping and padding."""
+import numpy as np
+
+from ..base import MXNetError, ShapeError
 from .registry import register
 from . import _grad_util as G
 
@@ -90,8 +93,12 @@ def _reshape_grad(i, o, g, a):
 
 @register("transpose")
 def transpose(xp, data, axes=()):
-    """Permute the axes (reversed when ``axes`` is empty)."""
-    return xp.transpose(data, tuple(axes) if axes else None)
+    """Permute the axes (reversed when ``axes`` is empty); the result is a new array."""
+    axes = tuple(axes) if axes else None
+    if axes is not None and sorted(a % data.ndim for a in axes) != list(range(data.ndim)):
+        raise ShapeError("transpose: axes %s are not a permutation of the %d axes of shape %s"
+                         % (axes, data.ndim, data.shape))
+    return xp.ascontiguousarray(xp.transpose(data, axes))
 
 
 @transpose.def_grad
@@ -101,23 +108,159 @@ def _transpose_grad(i, o, g, a):
         return [G.nd().transpose(g[0])]
     inv = [0] * len(axes)
     for k, ax in enumerate(axes):
-        inv[ax] = k
+        inv[ax % len(axes)] = k
     return [G.nd().transpose(g[0], axes=tuple(inv))]
+
+
+
+
+def _reshape_back(i, o, g, a):
+    """Gradient of every op that only changes the shape of its first input."""
+    return [g[0].reshape(i[0].shape)] + [None] * (len(i) - 1)
+
+
+@register("reshape_like")
+def reshape_like(xp, lhs, rhs, lhs_begin=None, lhs_end=None, rhs_begin=None, rhs_end=None):
+    """Reshape ``lhs`` so that dims [lhs_begin, lhs_end) take the shape of rhs's dims
+    [rhs_begin, rhs_end) (the whole shapes by default)."""
+    lb, le = _span(lhs.ndim, lhs_begin, lhs_end)
+    rb, re_ = _span(rhs.ndim, rhs_begin, rhs_end)
+    shape = lhs.shape[:lb] + rhs.shape[rb:re_] + lhs.shape[le:]
+    if _prod(shape) != lhs.size:
+        raise ShapeError("reshape_like: cannot reshape lhs of shape %s to %s (from rhs of shape %s)"
+                         % (lhs.shape, shape, rhs.shape))
+    return lhs.reshape(shape)
+
+
+reshape_like.def_grad(_reshape_back)
+
+
+def _span(ndim, begin, end):
+    b = 0 if begin is None else begin % ndim
+    e = ndim if end is None else (end % ndim if end < 0 else end)
+    return b, e
+
+
+def _prod(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+@register("expand_dims")
+def expand_dims(xp, data, axis=0):
+    """Insert a dimension of size 1 at ``axis``."""
+    if not -data.ndim - 1 <= axis <= data.ndim:
+        raise ShapeError("expand_dims: axis %d is out of range for shape %s" % (axis, data.shape))
+    return xp.expand_dims(data, axis)
+
+
+expand_dims.def_grad(_reshape_back)
+
+
+@register("squeeze")
+def squeeze(xp, data, axis=None):
+    """Remove dimensions of size 1 (only those in ``axis`` when given); never below shape (1,)."""
+    if axis is not None:
+        axes = (axis,) if isinstance(axis, int) else tuple(axis)
+        for ax in axes:
+            if data.shape[ax] != 1:
+                raise ShapeError("squeeze: axis %d of shape %s has size %d, not 1" % (ax, data.shape, data.shape[ax]))
+        return xp.squeeze(data, axis=axes)
+    return xp.squeeze(data)
+
+
+squeeze.def_grad(_reshape_back)
+
+
+@register("Flatten", aliases=("flatten",))
+def flatten(xp, data):
+    """Collapse every axis after the first: shape (d0, d1*d2*...)."""
+    return data.reshape(data.shape[0], -1) if data.ndim != 1 else data.reshape(-1, 1)
+
+
+flatten.def_grad(_reshape_back)
+
+
+@register("SwapAxis", aliases=("swapaxes",))
+def swapaxes(xp, data, dim1=0, dim2=0):
+    """Exchange axes ``dim1`` and ``dim2``; the result is a new array."""
+    return xp.ascontiguousarray(xp.swapaxes(data, dim1, dim2))
+
+
+@swapaxes.def_grad
+def _swapaxes_grad(i, o, g, a):
+    return [G.nd().swapaxes(g[0], dim1=a["dim1"], dim2=a["dim2"])]
+
+
+@register("moveaxis")
+def moveaxis(xp, tensor, source=0, destination=0):
+    """Move axis ``source`` to position ``destination``."""
+    return xp.ascontiguousarray(xp.moveaxis(tensor, source, destination))
+
+
+@moveaxis.def_grad
+def _moveaxis_grad(i, o, g, a):
+    return [G.nd().moveaxis(g[0], source=a["destination"], destination=a["source"])]
+
+
+# ---------------------------------------------------------------- broadcasting
+def _broadcast(xp, data, shape, opname):
+    try:
+        return xp.ascontiguousarray(xp.broadcast_to(data, shape))
+    except ValueError:
+        raise ShapeError("%s: cannot broadcast shape %s to %s" % (opname, data.shape, shape)) from None
+
+
+def _unbroadcast_first(i, o, g, a):
+    return [G.unbroadcast(g[0], i[0].shape)] + [None] * (len(i) - 1)
 
 
 @register("broadcast_to")
 def broadcast_to(xp, data, shape=()):
     """Broadcast to ``shape``; a 0 in ``shape`` keeps the input's dimension."""
-    shape = tuple(s if s != 0 else d for s, d in zip(shape, data.shape)) if len(shape) == data.ndim else tuple(shape)
-    try:
-        return xp.broadcast_to(data, shape).copy()
-    except ValueError:
-        raise ShapeError("broadcast_to: cannot broadcast shape %s to %s" % (data.shape, shape)) from None
+    shape = tuple(shape)
+    if len(shape) == data.ndim:
+        shape = tuple(s if s != 0 else d for s, d in zip(shape, data.shape))
+    return _broadcast(xp, data, shape, "broadcast_to")
 
 
-@broadcast_to.def_grad
-def _broadcast_to_grad(i, o, g, a):
-    return [G.unbroadcast(g[0], i[0].shape)]
+broadcast_to.def_grad(_unbroadcast_first)
+
+
+@register("broadcast_axes", aliases=("broadcast_axis",))
+def broadcast_axes(xp, data, axis=(), size=()):
+    """Broadcast the size-1 dimensions ``axis`` to the sizes ``size``."""
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    sizes = (size,) if isinstance(size, int) else tuple(size)
+    if len(axes) != len(sizes):
+        raise ShapeError("broadcast_axes: %d axes but %d sizes" % (len(axes), len(sizes)))
+    shape = list(data.shape)
+    for ax, n in zip(axes, sizes):
+        if shape[ax] != 1:
+            raise ShapeError("broadcast_axes: axis %d of shape %s has size %d, not 1" % (ax, data.shape, shape[ax]))
+        shape[ax] = n
+    return _broadcast(xp, data, tuple(shape), "broadcast_axes")
+
+
+broadcast_axes.def_grad(_unbroadcast_first)
+
+
+@register("broadcast_like")
+def broadcast_like(xp, lhs, rhs, lhs_axes=None, rhs_axes=None):
+    """Broadcast ``lhs`` to the shape of ``rhs`` (or only its ``lhs_axes`` to rhs's ``rhs_axes``)."""
+    if lhs_axes is None:
+        shape = rhs.shape
+    else:
+        shape = list(lhs.shape)
+        for la, ra in zip(lhs_axes, rhs_axes):
+            shape[la] = rhs.shape[ra]
+        shape = tuple(shape)
+    return _broadcast(xp, lhs, shape, "broadcast_like")
+
+
+broadcast_like.def_grad(_unbroadcast_first)
 
 
 @register("_sum_to_shape")
@@ -135,29 +278,199 @@ def _sum_to_shape_grad(i, o, g, a):
     return [G.nd().broadcast_to(g[0], shape=i[0].shape)]
 
 
-@register("_getitem")
-def _getitem(xp, data, key=None):
-    """``data[key]`` for basic and advanced keys (views for basic slices on the CPU)."""
-    return data[key]
+# ---------------------------------------------------------------- joining and splitting
+@register("Concat", aliases=("concat",))
+def concat(xp, *data, dim=1, num_args=0):
+    """Join arrays along axis ``dim``."""
+    if not data:
+        raise MXNetError("concat needs at least one array")
+    try:
+        return xp.concatenate(data, axis=dim)
+    except ValueError:
+        raise ShapeError("concat: cannot join shapes %s along axis %d"
+                         % (", ".join(str(d.shape) for d in data), dim)) from None
 
 
-@_getitem.def_grad
-def _getitem_grad(i, o, g, a):
-    return [G.nd().invoke(G.nd().registry.get("_scatter_getitem"), [g[0]],
-                          {"key": a["key"], "shape": i[0].shape})]
+@concat.def_grad
+def _concat_grad(i, o, g, a):
+    nd, dim, off, grads = G.nd(), a["dim"], 0, []
+    for x in i:
+        n = x.shape[dim]
+        grads.append(nd.slice_axis(g[0], axis=dim, begin=off, end=off + n))
+        off += n
+    return grads
 
 
-@register("_scatter_getitem")
-def _scatter_getitem(xp, data, key=None, shape=()):
-    """Zeros of ``shape`` with ``data`` added at ``key`` (the gradient of indexing)."""
-    out = xp.zeros(shape, dtype=data.dtype)
-    if hasattr(xp, "add") and hasattr(xp.add, "at"):
-        xp.add.at(out, key, data.reshape(out[key].shape))
-    else:
-        out[key] += data.reshape(out[key].shape)
-    return out
+@register("stack")
+def stack(xp, *data, axis=0, num_args=0):
+    """Join arrays of one shape along a new axis ``axis``."""
+    if not data:
+        raise MXNetError("stack needs at least one array")
+    if any(d.shape != data[0].shape for d in data):
+        raise ShapeError("stack: all arrays need the same shape, got %s" % ", ".join(str(d.shape) for d in data))
+    return xp.stack(data, axis=axis)
 
 
-@_scatter_getitem.def_grad
-def _scatter_getitem_grad(i, o, g, a):
-    return [G.nd().invoke(G.nd().registry.get("_getitem"), [g[0]], {"key": a["key"]}).reshape(i[0].shape)]
+@stack.def_grad
+def _stack_grad(i, o, g, a):
+    parts = G.nd().split(g[0], num_outputs=len(i), axis=a["axis"], squeeze_axis=True)
+    return parts if isinstance(parts, list) else [parts]
+
+
+def _split_count(attrs):
+    return int(attrs.get("num_outputs", 1))
+
+
+@register("SliceChannel", aliases=("split",), num_outputs=_split_count)
+def split(xp, data, num_outputs=1, axis=1, squeeze_axis=False):
+    """Split into ``num_outputs`` equal parts along ``axis`` (dropping the axis with
+    ``squeeze_axis`` when each part has size 1 there)."""
+    n = data.shape[axis]
+    if num_outputs < 1 or n % num_outputs:
+        raise ShapeError("split: axis %d of shape %s (size %d) cannot be split into %d equal parts"
+                         % (axis, data.shape, n, num_outputs))
+    parts = xp.split(data, num_outputs, axis=axis)
+    if squeeze_axis:
+        if n != num_outputs:
+            raise ShapeError("split: squeeze_axis needs parts of size 1, but shape %s splits into %d parts"
+                             " of size %d" % (data.shape, num_outputs, n // num_outputs))
+        parts = [p.squeeze(axis) for p in parts]
+    return tuple(xp.ascontiguousarray(p) for p in parts)
+
+
+@split.def_grad
+def _split_grad(i, o, g, a):
+    nd = G.nd()
+    parts = [nd.expand_dims(x, axis=a["axis"]) for x in g] if a["squeeze_axis"] else list(g)
+    return [nd.concat(*parts, dim=a["axis"])]
+
+
+# ---------------------------------------------------------------- tiling, repeating, flipping
+@register("tile")
+def tile(xp, data, reps=()):
+    """Repeat the whole array ``reps`` times along each axis (NumPy's tile)."""
+    return xp.tile(data, tuple(reps))
+
+
+@tile.def_grad
+def _tile_grad(i, o, g, a):
+    x, reps = i[0], tuple(a["reps"])
+    nd_ = max(len(reps), x.ndim)
+    reps = (1,) * (nd_ - len(reps)) + reps
+    shape = (1,) * (nd_ - x.ndim) + x.shape
+    inter = []
+    for r, s in zip(reps, shape):
+        inter += [r, s]
+    summed = g[0].reshape(tuple(inter)).sum(axis=tuple(range(0, 2 * nd_, 2)))
+    return [summed.reshape(x.shape)]
+
+
+@register("repeat")
+def repeat(xp, data, repeats=1, axis=None):
+    """Repeat each element ``repeats`` times along ``axis`` (the flattened array when None)."""
+    return xp.repeat(data, repeats, axis=axis)
+
+
+@repeat.def_grad
+def _repeat_grad(i, o, g, a):
+    x, r, axis = i[0], a["repeats"], a["axis"]
+    if axis is None:
+        return [g[0].reshape((-1, r)).sum(axis=1).reshape(x.shape)]
+    axis %= x.ndim
+    split_shape = x.shape[:axis] + (x.shape[axis], r) + x.shape[axis + 1:]
+    return [g[0].reshape(split_shape).sum(axis=axis + 1)]
+
+
+@register("flip", aliases=("reverse",))
+def flip(xp, data, axis=()):
+    """Reverse the order of elements along ``axis`` (an int or a tuple)."""
+    return xp.ascontiguousarray(xp.flip(data, axis=axis))
+
+
+@flip.def_grad
+def _flip_grad(i, o, g, a):
+    return [G.nd().flip(g[0], axis=a["axis"])]
+
+
+# ---------------------------------------------------------------- padding
+def _pad_pairs(ndim, pad_width, opname="pad"):
+    pw = tuple(pad_width)
+    if len(pw) != 2 * ndim:
+        raise ShapeError("%s: pad_width needs 2 values per axis (%d for %d axes), got %s"
+                         % (opname, 2 * ndim, ndim, pw))
+    return [(pw[2 * k], pw[2 * k + 1]) for k in range(ndim)]
+
+
+@register("Pad", aliases=("pad",))
+def pad(xp, data, mode="constant", pad_width=(), constant_value=0.0):
+    """Pad with ``mode`` 'constant' (``constant_value``), 'edge' or 'reflect';
+    ``pad_width`` holds (before, after) for every axis."""
+    pairs = _pad_pairs(data.ndim, pad_width)
+    if mode == "constant":
+        return xp.pad(data, pairs, mode="constant", constant_values=data.dtype.type(constant_value))
+    if mode not in ("edge", "reflect"):
+        raise MXNetError("pad: mode must be 'constant', 'edge' or 'reflect', got %r" % (mode,))
+    return xp.pad(data, pairs, mode=mode)
+
+
+@pad.def_grad
+def _pad_grad(i, o, g, a):
+    return [G.nd().invoke(G.nd().registry.get("_pad_adjoint"), [g[0]],
+                          {"mode": a["mode"], "pad_width": tuple(a["pad_width"])})]
+
+
+@register("_pad_adjoint")
+def _pad_adjoint(xp, data, mode="constant", pad_width=()):
+    """The adjoint of ``pad``: every padded value is added back onto the element it copies."""
+    pairs = _pad_pairs(data.ndim, pad_width, "_pad_adjoint")
+    out = data
+    for ax, (before, after) in enumerate(pairs):
+        n = out.shape[ax] - before - after
+        if mode == "constant":
+            index = (slice(None),) * ax + (slice(before, before + n),)
+            out = out[index]
+            continue
+        src = xp.asarray(np.pad(np.arange(n), (before, after), mode=mode))
+        shape = out.shape[:ax] + (n,) + out.shape[ax + 1:]
+        acc = xp.zeros(shape, dtype=out.dtype)
+        xp.add.at(acc, (slice(None),) * ax + (src,), out)
+        out = acc
+    return xp.ascontiguousarray(out)
+
+
+@_pad_adjoint.def_grad
+def _pad_adjoint_grad(i, o, g, a):
+    return [G.nd().pad(g[0], mode=a["mode"], pad_width=a["pad_width"])]
+
+
+# ---------------------------------------------------------------- depth <-> space
+@register("depth_to_space")
+def depth_to_space(xp, data, block_size=1):
+    """Move blocks of channels into spatial blocks: (N, C, H, W) -> (N, C/b^2, H*b, W*b)."""
+    n, c, h, w = data.shape
+    b = block_size
+    if c % (b * b):
+        raise ShapeError("depth_to_space: %d channels are not divisible by block_size^2 = %d" % (c, b * b))
+    x = data.reshape(n, b, b, c // (b * b), h, w).transpose(0, 3, 4, 1, 5, 2)
+    return x.reshape(n, c // (b * b), h * b, w * b)
+
+
+@depth_to_space.def_grad
+def _depth_to_space_grad(i, o, g, a):
+    return [G.nd().space_to_depth(g[0], block_size=a["block_size"])]
+
+
+@register("space_to_depth")
+def space_to_depth(xp, data, block_size=1):
+    """Move spatial blocks into channels: (N, C, H, W) -> (N, C*b^2, H/b, W/b)."""
+    n, c, h, w = data.shape
+    b = block_size
+    if h % b or w % b:
+        raise ShapeError("space_to_depth: spatial shape %s is not divisible by block_size %d" % ((h, w), b))
+    x = data.reshape(n, c, h // b, b, w // b, b).transpose(0, 3, 5, 1, 2, 4)
+    return x.reshape(n, c * b * b, h // b, w // b)
+
+
+@space_to_depth.def_grad
+def _space_to_depth_grad(i, o, g, a):
+    return [G.nd().depth_to_space(g[0], block_size=a["block_size"])]
