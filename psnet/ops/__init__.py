@@ -3,7 +3,7 @@
 Importing this package registers all ops; add a new op module to the import list below.
 """
 from .registry import Op, register, get, list_ops, REQUIRED  # noqa: F401
-from . import arith, unary, shape, reduce, linalg, misc  # noqa: F401
+from . import arith, unary, shape, reduce, linalg, misc, indexing, sorting  # noqa: F401
 from . import custom  # noqa: F401  (mx.operator custom ops)
 from . import conv, pooling  # noqa: F401  (Convolution, Deconvolution, UpSampling, Pooling, LRN)
 from . import nn, normalization, loss_ops, random  # noqa: F401  (layers, losses, sampling)
