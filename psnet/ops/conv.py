@@ -11,7 +11,7 @@ import math
 
 from ..base import MXNetError, NotSupportedError, ShapeError
 from .registry import register
-from .im2col import spatial_tuple, out_size, pad_spatial, im2col, col2im
+from .im2col import spatial_tuple, out_size, pad_spatial, im2col, col2im, placeholder
 from . import _grad_util as G
 
 _LAYOUTS = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
@@ -124,7 +124,7 @@ def _conv_backward(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), pad
 def _conv_infer_shape(attrs, in_shapes):
     data = in_shapes[0]
     if data is None:
-        raise ShapeError("Convolution: the data shape is needed to infer the weight shape")
+        return None
     nd = len(data) - 2
     k = spatial_tuple(attrs.get("kernel"), nd, 1, "kernel", "Convolution")
     s = spatial_tuple(attrs.get("stride"), nd, 1, "stride", "Convolution")
@@ -228,14 +228,17 @@ def _deconv_backward(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), p
 def _deconv_infer_shape(attrs, in_shapes):
     data = in_shapes[0]
     if data is None:
-        raise ShapeError("Deconvolution: the data shape is needed to infer the weight shape")
+        return None
     nd = len(data) - 2
     k = spatial_tuple(attrs.get("kernel"), nd, 1, "kernel", "Deconvolution")
     f, g = int(attrs["num_filter"]), int(attrs.get("num_group", 1))
     ins = [tuple(data), (data[1], f // g) + k]
+    out = _deconv_geometry(placeholder(data), placeholder(ins[1]), k, attrs.get("stride"), attrs.get("dilate"),
+                           attrs.get("pad"), attrs.get("adj"), attrs.get("target_shape"), f, g,
+                           attrs.get("layout"))[-1]
     if not _truthy(attrs.get("no_bias", True)):
         ins.append((f,))
-    return ins, None, []
+    return ins, [(data[0], f) + out], []
 
 
 Deconvolution = register("Deconvolution", inputs=_inputs_for(True), infer_shape=_deconv_infer_shape)(_deconvolution)

@@ -11,10 +11,12 @@ walks the output positions, so the copy runs in long runs; no Python loop touche
 import itertools
 import math
 
+import numpy as np
+
 from ..base import MXNetError, ShapeError
 
 __all__ = ["spatial_tuple", "out_size", "pad_spatial", "im2col", "col2im", "kernel_offsets",
-           "window_slices"]
+           "window_slices", "placeholder"]
 
 
 def spatial_tuple(value, nd, default, name, op):
@@ -36,6 +38,12 @@ def spatial_tuple(value, nd, default, name, op):
         raise ShapeError("%s: attribute %s=%s has %d values but the input has %d spatial "
                          "dimension(s)" % (op, name, vals, len(vals), nd))
     return vals
+
+
+def placeholder(shape):
+    """A zero-strided float32 NumPy array of ``shape`` (no memory), for shape inference."""
+    return np.lib.stride_tricks.as_strided(np.zeros(1, np.float32), shape=tuple(shape),
+                                           strides=(0,) * len(shape))
 
 
 def out_size(size, kernel, stride, dilate, pad, ceil=False):

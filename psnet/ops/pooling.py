@@ -9,7 +9,7 @@ import numpy as np
 
 from ..base import MXNetError, NotSupportedError, ShapeError
 from .registry import register
-from .im2col import spatial_tuple, out_size, pad_spatial, kernel_offsets, window_slices
+from .im2col import spatial_tuple, out_size, pad_spatial, kernel_offsets, window_slices, placeholder
 from . import _grad_util as G
 
 _POOL_TYPES = ("max", "avg", "sum", "lp")
@@ -140,8 +140,9 @@ def _pooling_backward(xp, ograd, data, output, kernel=(), pool_type="max", globa
 
 def _pool_infer_shape(attrs, in_shapes):
     data = in_shapes[0]
-    dummy = np.lib.stride_tricks.as_strided(np.zeros(1, np.float32), shape=data, strides=(0,) * len(data))
-    out = _geometry(dummy, attrs.get("kernel"), attrs.get("global_pool", False),
+    if data is None:
+        return None
+    out = _geometry(placeholder(data), attrs.get("kernel"), attrs.get("global_pool", False),
                     attrs.get("pooling_convention", "valid"), attrs.get("stride"), attrs.get("pad"),
                     attrs.get("layout"))[3]
     return [tuple(data)], [tuple(data[:2]) + tuple(out)], []

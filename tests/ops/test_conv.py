@@ -290,3 +290,14 @@ def test_upsampling_bilinear_is_depthwise_deconvolution():
     np.testing.assert_allclose(y.asnumpy(), ref.asnumpy())
     check_grads(lambda p, q: mx.nd.UpSampling(p, q, scale=2, sample_type="bilinear", num_args=2, num_filter=2),
                 [x[:, :, :2, :2], w])
+
+
+def test_symbol_infers_weight_and_output_shapes():
+    d = mx.sym.Variable("data")
+    c = mx.sym.Convolution(d, kernel=(3, 3), num_filter=8, pad=(1, 1), name="c1")
+    p = mx.sym.Pooling(c, kernel=(2, 2), stride=(2, 2), pool_type="max")
+    dc = mx.sym.Deconvolution(p, kernel=(4, 4), stride=(2, 2), pad=(1, 1), num_filter=3, name="dc")
+    args, outs, _ = dc.infer_shape(data=(2, 3, 16, 16))
+    assert dc.list_arguments() == ["data", "c1_weight", "c1_bias", "dc_weight"]
+    assert args == [(2, 3, 16, 16), (8, 3, 3, 3), (8,), (8, 3, 4, 4)]
+    assert outs == [(2, 3, 16, 16)]
