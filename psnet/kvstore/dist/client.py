@@ -1,0 +1,424 @@
+"""The worker side of the dist KVStore: ``mx.kv.create('dist_sync' | 'dist_async' | ...)``.
+
+Requests are asynchronous: :meth:`DistKVStore.push` sends and returns at once; a pull
+sends one message per server (small keys batched, big keys sliced over every server,
+keys ordered by priority) and waits only for its own answers.  Answers to pushes are
+collected during any later wait; an error a server reports for a push (a key nobody
+initialised, a shape mismatch) is raised by the next call that waits, naming the key.
+
+Like MXNet, a pushed NDArray is read while it is sent: do not write into it before the
+next pull of that key (the usual push -> pull -> backward order is safe).
+"""
+import atexit
+import collections
+import itertools
+import struct
+import time
+import weakref
+import zlib
+
+import msgpack
+import numpy as np
+import zmq
+
+from ...base import MXNetError, NotSupportedError
+from ..base import KVStoreBase, KeyKind, group_key_values
+from . import wire
+from .config import DistConfig, setup_logging
+from .node import Heartbeat, RendezvousError, join
+
+__all__ = ["DistKVStore", "ServerError", "KVTimeoutError"]
+
+
+class ServerError(MXNetError, ValueError):
+    """An error a server reported for this worker's request (the message names the key)."""
+
+
+class KVTimeoutError(MXNetError, TimeoutError):
+    """A server or the scheduler did not answer within ``PSNET_KVSTORE_TIMEOUT``."""
+
+
+class _Request:
+    """One message in flight to one server."""
+
+    __slots__ = ("server", "op", "keys", "fill")
+
+    def __init__(self, server, op, keys, fill=None):
+        self.server, self.op, self.keys, self.fill = server, op, keys, fill
+
+
+class DistKVStore(KVStoreBase):
+    """A worker's handle on the parameter servers (MXNet's dist KVStore)."""
+
+    capabilities = frozenset((KVStoreBase.OPTIMIZER,))
+
+    def __init__(self, kvtype="dist_sync", cfg=None):
+        self._type = kvtype
+        self._sync = "async" not in kvtype
+        self._cfg = cfg or DistConfig.from_env(role="worker")
+        if self._cfg.role != "worker":
+            raise MXNetError("mx.kv.create(%r) is for workers but DMLC_ROLE=%s" % (kvtype, self._cfg.role))
+        self._ctx = zmq.Context.instance()
+        self._sched, book = join(self._ctx, self._cfg, "worker", 0)
+        self._rank, self._num_workers = book["rank"], book["num_workers"]
+        self._log = setup_logging(self._cfg, "worker %d" % self._rank)
+        self._servers = []
+        for address in book["servers"]:
+            sock = self._ctx.socket(zmq.DEALER)
+            sock.setsockopt(zmq.LINGER, 1000)
+            sock.setsockopt(zmq.SNDHWM, 0)
+            sock.setsockopt(zmq.RCVHWM, 0)
+            sock.connect(address)
+            self._servers.append(sock)
+        self._addresses = book["servers"]
+        self._poller = zmq.Poller()
+        for sock in self._servers:
+            self._poller.register(sock, zmq.POLLIN)
+        self._ids = itertools.count(1)
+        self._inflight = {}
+        self._errors = []
+        self._kind = KeyKind()
+        self._gc = None
+        self._closed = False
+        self._heartbeat = Heartbeat(self._ctx, self._cfg, "worker", self._rank)
+        self._heartbeat.start()
+        self._log.info("rank %d of %d workers, %d servers", self._rank, self._num_workers, len(self._servers))
+        atexit.register(_close_at_exit, weakref.ref(self))
+
+    # -- properties ---------------------------------------------------------------------
+    @property
+    def type(self):
+        """The store type this handle was created with (``'dist_sync'``...)."""
+        return self._type
+
+    @property
+    def rank(self):
+        """This worker's rank in ``[0, num_workers)``."""
+        return self._rank
+
+    @property
+    def num_workers(self):
+        """The number of workers in the job."""
+        return self._num_workers
+
+    @property
+    def num_servers(self):
+        """The number of servers in the job."""
+        return len(self._servers)
+
+    # -- key placement ------------------------------------------------------------------
+    def _placement(self, key, size):
+        """``[(server, part, lo, hi)]``: where the flat elements ``[lo, hi)`` of ``key`` live."""
+        n = len(self._servers)
+        if size > self._cfg.bigarray_bound and n > 1:
+            bounds = [size * i // n for i in range(n + 1)]
+            return [(i, i, bounds[i], bounds[i + 1]) for i in range(n)]
+        h = key if isinstance(key, int) else zlib.crc32(key.encode())
+        return [(h % n, -1, 0, size)]
+
+    # -- requests -----------------------------------------------------------------------
+    def _send(self, server, op, keys, parts, arrays=(), fill=None, **extra):
+        rid = next(self._ids)
+        header = dict(extra, op=op, id=rid, rank=self._rank, sync=self._sync, keys=keys, parts=parts)
+        wire.send(self._servers[server], header, arrays)
+        self._inflight[rid] = _Request(server, op, keys, fill)
+        return rid
+
+    def _send_all(self, op, **extra):
+        """Send one keyless request to every server; returns the request ids."""
+        return [self._send(s, op, [], [], **extra) for s in range(len(self._servers))]
+
+    def _wait(self, ids=None, results=None):
+        """Process answers until the requests ``ids`` (all in flight when None) are done.
+
+        ``results`` (a dict) receives ``rid -> (header, arrays)`` of those requests.
+        Raises the first server error seen, or :class:`KVTimeoutError`.
+        """
+        deadline = time.monotonic() + self._cfg.timeout
+        mine = set(self._inflight) if ids is None else set(ids)
+        todo = mine & set(self._inflight)
+        while todo and not self._errors:
+            left = deadline - time.monotonic()
+            events = self._poller.poll(max(0, int(left * 1000))) if left > 0 else []
+            if not events:
+                raise KVTimeoutError(self._describe_timeout(todo))
+            for sock, _ in events:
+                while True:
+                    try:
+                        header, arrays = wire.recv(sock, flags=zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+                    rid = header.get("id")
+                    self._answer(rid, header, arrays)
+                    todo.discard(rid)
+                    if results is not None and rid in mine:
+                        results[rid] = (header, arrays)
+        if self._errors:
+            # this call failed: forget its other requests (late answers are ignored) and
+            # raise the first error; errors of other calls' requests surface in later calls
+            for rid in todo:
+                self._inflight.pop(rid, None)
+            error = self._errors[0][1]
+            self._errors = [(rid, e) for rid, e in self._errors[1:] if rid not in mine]
+            raise error
+
+    def _answer(self, rid, header, arrays):
+        req = self._inflight.pop(rid, None)
+        if req is None:
+            return
+        if "error" in header:
+            self._errors.append((rid, ServerError("%s of %s failed: %s" % (
+                req.op, _keys_text(req.keys), header["error"]))))
+        elif req.fill is not None:
+            req.fill(arrays)
+
+    def _describe_timeout(self, todo):
+        reqs = [self._inflight[r] for r in todo if r in self._inflight]
+        where = sorted({self._addresses[r.server] for r in reqs})
+        keys = sorted({str(k) for r in reqs for k in r.keys})[:8]
+        return ("no answer within %g s (PSNET_KVSTORE_TIMEOUT) from server(s) %s for %s of key(s) %s; "
+                "a worker or server may have died" % (self._cfg.timeout, ", ".join(where),
+                                                     "/".join(sorted({r.op for r in reqs})), ", ".join(keys)))
+
+    def _ask_scheduler(self, header):
+        rid = next(self._ids)
+        header = dict(header, id=rid, role="worker", rank=self._rank)
+        wire.send(self._sched, header)
+        deadline = time.monotonic() + self._cfg.timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._sched.poll(int(left * 1000)):
+                raise KVTimeoutError("the scheduler at %s:%d did not answer %s within %g s"
+                                     % (self._cfg.root_uri, self._cfg.root_port, header["op"], self._cfg.timeout))
+            reply, _ = wire.recv(self._sched)
+            if reply.get("id") == rid:
+                if reply.get("op") == "error":
+                    raise RendezvousError("scheduler: %s" % reply.get("error"))
+                return reply
+
+    # -- the KVStore API ----------------------------------------------------------------
+    def init(self, key, value):
+        """Initialise keys (collective: rank 0's values are stored, every worker waits for it)."""
+        keys, values = group_key_values(key, value)
+        self._kind.check(keys)
+        if self._rank == 0:
+            self._wait(self._scatter("init", keys, [_host(vs[0]) for vs in values]))
+        self._barrier()
+
+    def push(self, key, value, priority=0):
+        """Push values (summed over a key's device list first); returns without waiting."""
+        keys, values = group_key_values(key, value)
+        self._kind.check(keys)
+        order = _by_priority(keys, priority)
+        arrays = [self._compress(keys[i], _reduce(values[i])) for i in order]
+        self._scatter("push", [keys[i] for i in order], arrays)
+
+    def pull(self, key, out=None, priority=0, ignore_sparse=True):
+        """Pull the current values into ``out`` (every array of a key's device list)."""
+        keys, outs = group_key_values(key, out, "out")
+        self._kind.check(keys)
+        self._wait(self._gather(keys, outs, priority))
+
+    def pushpull(self, key, value, out=None, priority=0):
+        """Push ``value`` then pull the result into ``out`` (into ``value`` when None)."""
+        self.push(key, value, priority)
+        self.pull(key, value if out is None else out, priority)
+
+    def broadcast(self, key, value, out, priority=0):
+        """Initialise ``key`` with rank 0's ``value`` and pull it into ``out`` on every worker."""
+        self.init(key, value)
+        self.pull(key, out, priority)
+
+    def barrier(self):
+        """Wait until every worker reaches this point (pending pushes are answered first)."""
+        self._wait()
+        self._ask_scheduler({"op": "barrier", "group": "worker"})
+
+    _barrier = barrier
+
+    def _wait_all(self):
+        """Wait for every request in flight (raises any error a server reported)."""
+        self._wait()
+
+    def num_dead_node(self, node_id, timeout=60):
+        """How many nodes of group ``node_id`` (2 servers, 4 workers, 6 both) were silent ``timeout`` s."""
+        return self._ask_scheduler({"op": "dead", "node_id": int(node_id), "timeout": timeout})["count"]
+
+    def set_optimizer(self, optimizer):
+        """Run ``optimizer`` on the servers (sent as its registered name and hyper-parameters)."""
+        self._command("set_optimizer", config=optimizer.to_config())
+
+    def set_updater(self, updater):
+        """Select a server-side updater by name (``'module:callable'`` given to the servers' ``--updater``).
+
+        A Python function cannot be used: MXNet 1.9.1 only installs it in the worker's
+        local store, where a dist push never calls it, and psnet never ships code over the
+        network.  Use :meth:`set_optimizer`, or register the function on the servers.
+        """
+        if not isinstance(updater, str):
+            raise NotSupportedError(
+                "%s cannot run a Python updater sent from a worker; start the servers with "
+                "--updater module:callable and call kv.set_updater('module:callable'), or use "
+                "kv.set_optimizer(opt)" % self._type)
+        self._command("set_updater", name=updater)
+
+    _set_updater = set_updater
+
+    def set_gradient_compression(self, compression_params):
+        """Compress pushed gradients (``{'type': '2bit', 'threshold': 0.5}``, MXNet's scheme)."""
+        from ..compression import create_compression
+        self._gc = create_compression(compression_params)
+
+    def save_optimizer_states(self, fname, dump_optimizer=False):
+        """Fetch the optimizer states from every server and write them to ``fname``."""
+        results = {}
+        ids = self._send_all("get_states")
+        self._wait(ids, results)
+        servers, arrays = [], []
+        for rid in ids:
+            header, arrs = results[rid]
+            servers.append({"states": header["states"], "offset": len(arrays),
+                            "optimizer": header.get("optimizer") if dump_optimizer else None})
+            arrays.extend(arrs)
+        _write_states(fname, {"format": "psnet-dist-states", "servers": servers}, arrays)
+
+    def load_optimizer_states(self, fname):
+        """Send states saved by :meth:`save_optimizer_states` back to the servers."""
+        header, arrays = _read_states(fname)
+        servers = header["servers"]
+        if len(servers) != len(self._servers):
+            raise MXNetError("%s holds states of %d servers but this job has %d"
+                             % (fname, len(servers), len(self._servers)))
+        ids = []
+        for s, entry in enumerate(servers):
+            ends = [e["offset"] for e in servers[s + 1:]] + [len(arrays)]
+            ids.append(self._send(s, "set_states", [], [], arrays[entry["offset"]:ends[0]],
+                                  states=entry["states"]))
+        self._wait(ids)
+
+    def close(self):
+        """Finish: wait for pending requests, tell the scheduler, release the sockets."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            try:
+                self._wait()
+            finally:
+                self._ask_scheduler({"op": "finish"})
+        finally:
+            self._heartbeat.stop()
+            for sock in self._servers + [self._sched]:
+                sock.close()
+
+    # -- helpers --------------------------------------------------------------------------
+    def _command(self, op, **extra):
+        """Every worker sends ``op`` to every server and waits; errors name the op's subject."""
+        self._wait(self._send_all(op, **extra))
+
+    def _scatter(self, op, keys, arrays):
+        """Send ``arrays`` of ``keys`` to their servers, one message per server; returns ids."""
+        batches = collections.defaultdict(lambda: ([], [], []))
+        for key, arr in zip(keys, arrays):
+            for server, part, lo, hi in self._placement(key, arr.size):
+                ks, ps, arrs = batches[server]
+                ks.append(key)
+                ps.append(part)
+                arrs.append(arr if part < 0 else arr.reshape(-1)[lo:hi])
+        return [self._send(s, op, ks, ps, arrs) for s, (ks, ps, arrs) in batches.items()]
+
+    def _gather(self, keys, outs, priority):
+        """Send the pulls of ``keys`` (first-priority first) writing into ``outs``; returns ids."""
+        batches = collections.defaultdict(lambda: ([], [], []))
+        for i in _by_priority(keys, priority):
+            size = outs[i][0].size
+            for server, part, lo, hi in self._placement(keys[i], size):
+                ks, ps, dst = batches[server]
+                ks.append(keys[i])
+                ps.append(part)
+                dst.append((outs[i], part, lo, hi))
+        return [self._send(s, "pull", ks, ps, fill=_filler(dst)) for s, (ks, ps, dst) in batches.items()]
+
+    def _compress(self, key, arr):
+        return arr if self._gc is None else self._gc.compress(key, arr)
+
+
+def _filler(dst):
+    """A callback writing a pull's answer arrays into their output NDArrays."""
+    def fill(arrays):
+        for (outs, part, lo, hi), arr in zip(dst, arrays):
+            for o in outs:
+                _write(o, part, lo, hi, arr)
+    return fill
+
+
+def _write(out, part, lo, hi, arr):
+    data = out._data
+    src = out._ctx.backend.from_numpy(arr) if not isinstance(data, np.ndarray) else arr
+    if part < 0:
+        data[...] = src.reshape(data.shape)
+    else:
+        data.reshape(-1)[lo:hi] = src   # NDArray data is C-contiguous, so this is a view
+
+
+def _host(x):
+    """An NDArray's values as a NumPy array (no copy on CPUs)."""
+    return x._ctx.backend.asnumpy(x._data)
+
+
+def _reduce(values):
+    """Sum a key's per-device values on the host (the ``*_device`` aggregation)."""
+    if len(values) == 1:
+        return _host(values[0])
+    total = _host(values[0]).copy()
+    for v in values[1:]:
+        total += _host(v)
+    return total
+
+
+def _by_priority(keys, priority):
+    """Indices of ``keys`` with higher priority first (stable); ``priority`` is one int or a list."""
+    if isinstance(priority, (list, tuple)):
+        return sorted(range(len(keys)), key=lambda i: -priority[i])
+    return range(len(keys))
+
+
+def _keys_text(keys):
+    return "key %r" % keys[0] if len(keys) == 1 else "keys %s" % (list(keys),)
+
+
+_MAGIC = b"PSNETOPT"
+
+
+def _write_states(fname, header, arrays):
+    header["arrays"] = [wire.array_meta(a) for a in arrays]
+    head = msgpack.packb(header, use_bin_type=True)
+    with open(fname, "wb") as f:
+        f.write(_MAGIC + struct.pack("<Q", len(head)) + head)
+        for a in arrays:
+            f.write(np.ascontiguousarray(a).tobytes())
+
+
+def _read_states(fname):
+    with open(fname, "rb") as f:
+        blob = f.read()
+    if not blob.startswith(_MAGIC):
+        raise MXNetError("%s is not a psnet dist optimizer-states file" % fname)
+    n = struct.unpack("<Q", blob[8:16])[0]
+    header = msgpack.unpackb(blob[16:16 + n], raw=False, strict_map_key=False)
+    arrays, pos = [], 16 + n
+    for shape, dtype in header["arrays"]:
+        dt = wire.DTYPES[dtype]
+        count = int(np.prod(shape, dtype=np.int64))
+        arrays.append(np.frombuffer(blob, dt, count, pos).reshape(shape))
+        pos += count * dt.itemsize
+    return header, arrays
+
+
+def _close_at_exit(ref):
+    store = ref()
+    if store is not None:
+        try:
+            store.close()
+        except MXNetError as e:
+            store._log.warning("closing the kvstore at exit: %s", e)

@@ -1,0 +1,313 @@
+"""A parameter server: owns a shard of the keys, aggregates pushes, runs the updater.
+
+Run it as ``python -m psnet.kvstore.dist.server [--updater module:callable ...]``
+(configured by the ``DMLC_*`` variables).  ``--updater`` makes a Python updater
+``fn(key, received, stored)`` (NDArrays; update ``stored`` in place) available by that
+name; a worker selects it with ``kv.set_updater('module:callable')``.  A server never
+unpickles anything: optimizers arrive as ``{'name', 'params'}`` and are rebuilt from the
+optimizer registry.
+
+Semantics follow MXNet's ps-lite server.  In sync mode (``dist_sync``) the pushes of one
+round are summed and the updater runs once per key when all workers have pushed; a
+worker's pull of a key it has pushed into an unfinished round is answered when the round
+completes, so a pull always returns the latest complete round.  Without an updater the
+stored value becomes the sum.  In async mode every push is applied on arrival (without an
+updater the push replaces the value).
+"""
+import argparse
+import importlib
+import sys
+
+import numpy as np
+import zmq
+
+from ...base import MXNetError
+from . import wire
+from .config import DistConfig, setup_logging
+from .node import Heartbeat, join
+from .states import pack_states, unpack_states
+
+__all__ = ["Server", "register_updater", "load_updater", "main"]
+
+_UPDATERS = {}
+
+
+def register_updater(name, fn):
+    """Make ``fn(key, received, stored)`` selectable on this server as ``name``."""
+    _UPDATERS[name] = fn
+
+
+def load_updater(spec):
+    """Import ``'module:callable'`` and register it under that name; returns the callable."""
+    module, _, attr = spec.partition(":")
+    if not module or not attr:
+        raise MXNetError("updater %r must be written module:callable" % (spec,))
+    try:
+        fn = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as e:
+        raise MXNetError("cannot load updater %r: %s" % (spec, e)) from None
+    register_updater(spec, fn)
+    return fn
+
+
+class _Slot:
+    """One stored key (or one slice of a big key) and its sync-round bookkeeping."""
+
+    __slots__ = ("value", "merged", "pushed", "backlog")
+
+    def __init__(self, value):
+        self.value = value
+        self.merged = None      # sum of this round's pushes
+        self.pushed = set()     # ranks that pushed into this round
+        self.backlog = []       # (rank, array) pushed again before the round completed
+
+
+class _Pending:
+    """A pull waiting for sync rounds: answered when ``waiting`` is empty."""
+
+    __slots__ = ("ident", "header", "slots", "waiting")
+
+    def __init__(self, ident, header, slots, waiting):
+        self.ident, self.header, self.slots, self.waiting = ident, header, slots, waiting
+
+
+class Server:
+    """A parameter server process (see the module docstring)."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.ctx = zmq.Context.instance()
+        self.sock = self.ctx.socket(zmq.ROUTER)
+        self.sock.setsockopt(zmq.LINGER, 1000)
+        self.sock.setsockopt(zmq.SNDHWM, 0)
+        self.sock.setsockopt(zmq.RCVHWM, 0)
+        port = self.sock.bind_to_random_port("tcp://%s" % cfg.node_host)
+        self.sched, book = join(self.ctx, cfg, "server", port)
+        self.rank = book["rank"]
+        self.num_workers = book["num_workers"]
+        self.log = setup_logging(cfg, "server %d" % self.rank)
+        self.slots = {}
+        self.pending = []
+        self.updater = None
+        self.updater_source = None   # the optimizer config or updater name in use
+        self.heartbeat = Heartbeat(self.ctx, cfg, "server", self.rank)
+        self._cpu = None
+
+    # -- main loop ----------------------------------------------------------------------
+    def run(self):
+        """Serve workers until the scheduler says stop."""
+        self.heartbeat.start()
+        poller = zmq.Poller()
+        poller.register(self.sock, zmq.POLLIN)
+        poller.register(self.sched, zmq.POLLIN)
+        self.log.info("serving %d workers", self.num_workers)
+        try:
+            while True:
+                events = dict(poller.poll())
+                if self.sched in events:
+                    header, _ = wire.recv(self.sched)
+                    if header.get("op") == "shutdown":
+                        break
+                if self.sock in events:
+                    self._serve_one()
+        finally:
+            self.heartbeat.stop()
+            self.sched.close()
+            self.sock.close()
+        self.log.info("stopped")
+
+    def _serve_one(self):
+        try:
+            ident, h, arrays = wire.recv(self.sock, router=True)
+        except wire.ProtocolError as e:
+            self.log.warning("dropped a malformed message: %s", e)
+            return
+        op = h.get("op")
+        handler = self._HANDLERS.get(op)
+        try:
+            if handler is None:
+                raise MXNetError("unknown request %r" % (op,))
+            reply = handler(self, ident, h, arrays)
+        except MXNetError as e:
+            reply = ({"error": "server %d: %s" % (self.rank, e)}, [])
+        except Exception as e:  # an updater's own bug must not bring the server down
+            self.log.exception("request %r failed", op)
+            reply = ({"error": "server %d: %s failed: %s: %s" % (self.rank, op, type(e).__name__, e)}, [])
+        if reply is not None:
+            header, out = reply
+            header["id"] = h.get("id")
+            wire.send(self.sock, header, out, ident=ident)
+
+    # -- requests -----------------------------------------------------------------------
+    def _slot_keys(self, h, arrays=None):
+        keys, parts = h.get("keys"), h.get("parts")
+        if not isinstance(keys, list) or not isinstance(parts, list) or len(keys) != len(parts):
+            raise MXNetError("request without matching 'keys' and 'parts' lists")
+        if arrays is not None and len(arrays) != len(keys):
+            raise MXNetError("%d keys but %d arrays" % (len(keys), len(arrays)))
+        return [(k, p) for k, p in zip(keys, parts)]
+
+    def _init(self, ident, h, arrays):
+        for sk, arr in zip(self._slot_keys(h, arrays), arrays):
+            self.slots[sk] = _Slot(np.array(arr, copy=True))
+        return {"ok": True}, []
+
+    def _push(self, ident, h, arrays):
+        sync = bool(h.get("sync", True))
+        rank = h.get("rank")
+        sks = self._slot_keys(h, arrays)
+        for sk, arr in zip(sks, arrays):   # check everything before changing anything
+            slot = self._slot(sk)
+            if arr.shape != slot.value.shape:
+                raise MXNetError("push of key %r: shape %s does not match the stored shape %s"
+                                 % (_name(sk), arr.shape, slot.value.shape))
+        for sk, arr in zip(sks, arrays):
+            slot = self.slots[sk]
+            if sync:
+                self._merge(sk, slot, rank, arr)
+            else:
+                self._apply(sk[0], slot, arr)
+        return {"ok": True}, []
+
+    def _pull(self, ident, h, arrays):
+        sks = self._slot_keys(h)
+        rank = h.get("rank")
+        slots = [self._slot(sk) for sk in sks]
+        waiting = {i for i, s in enumerate(slots) if _in_round(s, rank)}
+        if waiting:
+            self.pending.append(_Pending(ident, h, slots, waiting))
+            return None
+        return self._pull_reply(h, slots)
+
+    def _pull_reply(self, h, slots):
+        # in async mode a value can change while a zero-copy reply is still being sent
+        values = [s.value if h.get("sync", True) else s.value.copy() for s in slots]
+        return {"ok": True}, values
+
+    def _set_optimizer(self, ident, h, arrays):
+        config = h.get("config")
+        if config == self.updater_source:
+            return {"ok": True}, []   # every worker sends it; keep the states of the first
+        if not isinstance(config, dict) or not isinstance(config.get("name"), str):
+            raise MXNetError("set_optimizer needs a config {'name': ..., 'params': {...}}, got %r"
+                             % (config,))
+        from ...optimizer import Updater, from_config
+        try:
+            optimizer = from_config(config)
+        except Exception as e:
+            raise MXNetError("cannot create optimizer %r: %s" % (config["name"], e)) from None
+        self.updater, self.updater_source = Updater(optimizer), config
+        self.log.info("optimizer %s", config["name"])
+        return {"ok": True}, []
+
+    def _set_updater(self, ident, h, arrays):
+        name = h.get("name")
+        if name == self.updater_source:
+            return {"ok": True}, []
+        fn = _UPDATERS.get(name)
+        if fn is None:
+            raise MXNetError("unknown updater %r; known here: %s (start servers with --updater "
+                             "module:callable)" % (name, ", ".join(map(repr, sorted(_UPDATERS))) or "none"))
+        self.updater, self.updater_source = fn, name
+        return {"ok": True}, []
+
+    def _get_states(self, ident, h, arrays):
+        states = getattr(self.updater, "states", None)
+        if states is None:
+            raise MXNetError("no optimizer is set on the servers; call set_optimizer first")
+        meta, out = pack_states(states)
+        return {"ok": True, "states": meta, "optimizer": self.updater_source}, out
+
+    def _set_states(self, ident, h, arrays):
+        if getattr(self.updater, "states", None) is None:
+            raise MXNetError("no optimizer is set on the servers; call set_optimizer first")
+        self.updater.states.clear()
+        self.updater.states.update(unpack_states(h.get("states"), arrays, self._wrap))
+        return {"ok": True}, []
+
+    _HANDLERS = {"init": _init, "push": _push, "pull": _pull, "set_optimizer": _set_optimizer,
+                 "set_updater": _set_updater, "get_states": _get_states, "set_states": _set_states}
+
+    # -- aggregation ----------------------------------------------------------------------
+    def _slot(self, sk):
+        slot = self.slots.get(sk)
+        if slot is None:
+            raise MXNetError("key %r has not been initialised; call kv.init(%r, value) first"
+                             % (_name(sk), sk[0]))
+        return slot
+
+    def _merge(self, sk, slot, rank, arr):
+        if rank in slot.pushed:
+            slot.backlog.append((rank, np.array(arr, copy=True)))
+            return
+        if slot.merged is None:
+            slot.merged = arr.astype(slot.value.dtype, copy=True)
+        else:
+            slot.merged += arr
+        slot.pushed.add(rank)
+        if len(slot.pushed) == self.num_workers:
+            merged, slot.merged = slot.merged, None
+            slot.pushed = set()
+            if self.updater is None:
+                slot.value = merged
+            else:
+                self._apply(sk[0], slot, merged)
+            backlog, slot.backlog = slot.backlog, []
+            for r, a in backlog:
+                self._merge(sk, slot, r, a)
+            self._release(slot)
+
+    def _apply(self, key, slot, grad):
+        if self.updater is None:
+            slot.value = grad.astype(slot.value.dtype, copy=True)
+        else:
+            self.updater(key, self._wrap(np.require(grad, requirements="W")), self._wrap(slot.value))
+
+    def _release(self, slot):
+        """Answer the pulls that were waiting for ``slot``'s round."""
+        still = []
+        for p in self.pending:
+            rank = p.header.get("rank")
+            p.waiting = {i for i in p.waiting if not (p.slots[i] is slot and not _in_round(slot, rank))}
+            if p.waiting:
+                still.append(p)
+            else:
+                header, out = self._pull_reply(p.header, p.slots)
+                header["id"] = p.header.get("id")
+                wire.send(self.sock, header, out, ident=p.ident)
+        self.pending = still
+
+    def _wrap(self, arr):
+        """A NumPy array as a CPU NDArray over the same memory (what updaters take)."""
+        from ...context import cpu
+        from ...ndarray.ndarray import from_backend
+        if self._cpu is None:
+            self._cpu = cpu()
+        return from_backend(arr, self._cpu)
+
+
+def _in_round(slot, rank):
+    """Whether ``rank`` has pushed into ``slot``'s unfinished round (so must wait for it)."""
+    return rank in slot.pushed or any(r == rank for r, _ in slot.backlog)
+
+
+def _name(sk):
+    key, part = sk
+    return key if part < 0 else "%s (slice %d)" % (key, part)
+
+
+def main(argv=None, known_only=False):
+    """Entry point of ``python -m psnet.kvstore.dist.server``; ``known_only`` ignores other arguments."""
+    parser = argparse.ArgumentParser(prog="python -m psnet.kvstore.dist.server",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--updater", action="append", default=[], metavar="MODULE:CALLABLE",
+                        help="make a Python updater fn(key, received, stored) selectable by name")
+    args = parser.parse_known_args(argv)[0] if known_only else parser.parse_args(argv)
+    for spec in args.updater:
+        load_updater(spec)
+    Server(DistConfig.from_env(role="server")).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The dist KVStore wire format: a msgpack header frame followed by raw array frames.
+
+A message is ``[header, frame_0, frame_1, ...]``.  The header is a msgpack map; when the
+message carries arrays its ``"arrays"`` entry lists ``[shape, dtype]`` for each following
+frame, in order.  Arrays travel as their raw bytes (C order), sent without a copy when
+large and received as NumPy arrays that view the ZeroMQ frame buffers.  Nothing is ever
+unpickled: a header is plain data and a frame is plain bytes, and both are checked
+against each other before use (:func:`decode`).
+"""
+import msgpack
+import numpy as np
+import zmq
+
+from ...base import MXNetError
+
+__all__ = ["ProtocolError", "ZERO_COPY_BYTES", "MAX_HEADER_BYTES", "DTYPES", "send", "recv",
+           "decode", "array_meta"]
+
+# arrays at least this big are handed to ZeroMQ without a copy (pyzmq's copy threshold)
+ZERO_COPY_BYTES = zmq.COPY_THRESHOLD
+# a header larger than this is rejected before msgpack parses it
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+# dtypes an array frame may carry (name -> numpy dtype)
+DTYPES = {name: np.dtype(name) for name in (
+    "float32", "float64", "float16", "uint8", "int8", "int32", "int64", "int16", "uint16",
+    "uint32", "uint64", "bool")}
+
+
+class ProtocolError(MXNetError, ValueError):
+    """A message that does not follow the wire format (bad header, frames that do not match)."""
+
+
+def array_meta(arr):
+    """The header entry ``[shape, dtype name]`` that describes a NumPy array."""
+    return [list(arr.shape), arr.dtype.name]
+
+
+def send(sock, header, arrays=(), ident=None, flags=0):
+    """Send ``header`` (a dict) and NumPy ``arrays`` as one multipart message on ``sock``.
+
+    ``ident`` is the ROUTER routing frame when replying from a ROUTER socket.  Arrays of
+    at least :data:`ZERO_COPY_BYTES` are not copied: the caller must not change them until
+    the peer has answered (every request in this protocol is answered).
+    """
+    if arrays:
+        header["arrays"] = [array_meta(a) for a in arrays]
+    parts = [msgpack.packb(header, use_bin_type=True)]
+    parts.extend(np.ascontiguousarray(a).reshape(-1).view(np.uint8) for a in arrays)
+    if ident is not None:
+        parts.insert(0, ident)
+    # copy=False: pyzmq still copies frames below its copy threshold, and hands bigger
+    # ones to libzmq as they are
+    sock.send_multipart(parts, flags=flags, copy=False)
+
+
+def recv(sock, router=False, flags=0):
+    """Receive one message: ``(header, arrays)`` or, on a ROUTER socket, ``(ident, header, arrays)``.
+
+    Raises :class:`ProtocolError` for a malformed message; the frames of a malformed
+    message have been consumed, so the socket stays usable.
+    """
+    frames = sock.recv_multipart(flags=flags, copy=False)
+    if router:
+        ident = frames[0].bytes
+        header, arrays = decode(frames[1:])
+        return ident, header, arrays
+    return decode(frames)
+
+
+def decode(frames):
+    """Check and decode received frames into ``(header, list of NumPy arrays)``."""
+    if not frames:
+        raise ProtocolError("empty message")
+    head = frames[0].buffer if isinstance(frames[0], zmq.Frame) else memoryview(frames[0])
+    if len(head) > MAX_HEADER_BYTES:
+        raise ProtocolError("header of %d bytes exceeds the limit of %d" % (len(head), MAX_HEADER_BYTES))
+    try:
+        header = msgpack.unpackb(head, raw=False, strict_map_key=False)
+    except Exception as e:  # msgpack raises several unrelated types for bad bytes
+        raise ProtocolError("header is not valid msgpack: %s" % e) from None
+    if not isinstance(header, dict):
+        raise ProtocolError("header must be a map, got %s" % type(header).__name__)
+    metas = header.get("arrays", ())
+    if not isinstance(metas, (list, tuple)) or len(metas) != len(frames) - 1:
+        raise ProtocolError("header announces %s arrays but %d frames follow"
+                            % (len(metas) if isinstance(metas, (list, tuple)) else "no list of",
+                               len(frames) - 1))
+    arrays = []
+    for meta, frame in zip(metas, frames[1:]):
+        arrays.append(_frame_array(meta, frame))
+    return header, arrays
+
+
+def _frame_array(meta, frame):
+    """View one frame as the array its ``[shape, dtype]`` entry describes."""
+    try:
+        shape, dtype_name = meta
+        dtype = DTYPES[dtype_name]
+        shape = tuple(int(s) for s in shape)
+    except (TypeError, ValueError, KeyError):
+        raise ProtocolError("bad array description %r" % (meta,)) from None
+    if any(s < 0 for s in shape):
+        raise ProtocolError("negative dimension in shape %s" % (shape,))
+    buf = frame.buffer if isinstance(frame, zmq.Frame) else memoryview(frame)
+    expect = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(buf) != expect:
+        raise ProtocolError("frame holds %d bytes but shape %s %s needs %d"
+                            % (len(buf), shape, dtype.name, expect))
+    return np.frombuffer(buf, dtype=dtype).reshape(shape)
