@@ -42,3 +42,10 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(_LAZY))
+
+
+# MXNet compatibility: a process imported with DMLC_ROLE=server|scheduler becomes that role
+# (psnet/kvstore/dist/roles.py; PSNET_ROLE_ON_IMPORT=0 turns it off).  Workers are unaffected.
+if __import__("os").environ.get("DMLC_ROLE") in ("server", "scheduler"):
+    from .kvstore.dist.roles import start_role_on_import as _start_role
+    _start_role()
