@@ -16,8 +16,9 @@ import warnings
 from collections import OrderedDict
 
 from .. import initializer
+from . import hybrid as _hybrid
 from .. import ndarray as _F
-from ..base import MXKeyError, MXNetError, NotSupportedError
+from ..base import MXKeyError, MXNetError
 from ..ndarray.ndarray import NDArray
 from .parameter import (DeferredInitializationError, Parameter, ParameterDict,
                         _brief_print_list, shape_is_known)
@@ -459,13 +460,17 @@ class HybridBlock(Block):
 
     def forward(self, x, *args):
         """Run :meth:`hybrid_forward` with ``F = mx.nd`` (or the cached graph when hybridized)."""
-        if self._active:
+        if self._active or _hybrid.is_symbol(x):
             return self._call_cached(x, *args)
         return self._forward_imperative(x, *args)
 
     def _call_cached(self, x, *args):
-        """The hybridized path (seam for the Symbol layer's traced graph); now imperative."""
-        return self._forward_imperative(x, *args)
+        """The hybridized path: the traced, cached graph (or a Symbol for Symbol inputs)."""
+        return _hybrid.call_cached(self, x, *args)
+
+    def export(self, path, epoch=0, remove_amp_cast=True):
+        """Write ``path-symbol.json`` and ``path-%04d.params`` of the hybridized graph."""
+        return _hybrid.export(self, path, epoch)
 
     def _forward_imperative(self, x, *args):
         ctx = x._ctx if type(x) is NDArray else None
@@ -487,14 +492,9 @@ class HybridBlock(Block):
                              % (type(self).__name__, ", ".join(unknown)))
 
     def infer_shape(self, *args):
-        """Fill unknown Parameter shapes from the inputs (built-in layers override this)."""
-        unknown = ["%s %s" % (p.name, p.shape) for p in self._reg_params.values()
-                   if not shape_is_known(p.shape)]
-        raise NotSupportedError(
-            "%s cannot infer the shapes of its Parameters %s from inputs of shapes %s: override "
-            "infer_shape(self, *args) to set them, or give the full shapes when creating the "
-            "Parameters" % (type(self).__name__, ", ".join(unknown),
-                            ", ".join(str(getattr(a, "shape", a)) for a in args)))
+        """Fill unknown Parameter shapes from the inputs by symbolic shape inference of the
+        traced ``hybrid_forward`` (built-in layers may override this)."""
+        _hybrid.infer_param_shapes(self, *args)
 
     def hybrid_forward(self, F, x, *args, **kwargs):
         """The computation, written with ``F`` operators; override in subclasses."""
