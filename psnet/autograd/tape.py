@@ -82,6 +82,21 @@ def _topo_nodes(heads):
     return order
 
 
+def _linked_outputs(node):
+    """The node's outputs as arrays that point back at the node.
+
+    Gradient formulas often use the outputs (exp: g * y; sigmoid: g * y * (1 - y)).  The
+    tape stores them detached (no reference cycles); for ``create_graph`` they must stay
+    connected to the node, or the second derivative would miss the path through them.
+    """
+    linked = []
+    for k, o in enumerate(node.outputs):
+        a = from_backend(o._data, o._ctx)
+        a._ag = (node, k)
+        linked.append(a)
+    return linked
+
+
 def _run(heads, head_grads, retain_graph, create_graph, train_mode):
     """Propagate gradients from ``heads``; returns (leaf_grads, node_grads) dicts."""
     if head_grads is None:
@@ -130,7 +145,8 @@ def _run(heads, head_grads, retain_graph, create_graph, train_mode):
                     o = node.outputs[k]
                     g = _zeros(o.shape, ctx=o._ctx, dtype=o._data.dtype)
                 ograds.append(g)
-            igrads = node.op.grad(node.inputs, node.outputs, ograds, node.attrs)
+            outputs = _linked_outputs(node) if create_graph else node.outputs
+            igrads = node.op.grad(node.inputs, outputs, ograds, node.attrs)
             for x, g in zip(node.inputs, igrads):
                 if g is not None and x._ag is not None:
                     add_to(x, g)

@@ -10,6 +10,7 @@ __all__ = ["backend_for", "gpu_count", "seed_all", "NumpyBackend", "get_array_mo
 
 _NUMPY = NumpyBackend()
 _GPU_BACKENDS = {}
+_SEED = [None]  # the last seed_all() value, applied to GPU backends created later
 
 
 def backend_for(ctx):
@@ -19,6 +20,8 @@ def backend_for(ctx):
         if b is None:
             from .cupy_backend import CupyBackend
             b = _GPU_BACKENDS[ctx.device_id] = CupyBackend(ctx.device_id)
+            if _SEED[0] is not None:  # mx.random.seed ran before this device was first used
+                b.seed(_SEED[0])
         return b
     return _NUMPY
 
@@ -31,6 +34,7 @@ def gpu_count():
 
 def seed_all(seed):
     """Reseed the random generators of every backend (``mx.random.seed``)."""
+    _SEED[0] = int(seed)
     _NUMPY.seed(seed)
     for b in _GPU_BACKENDS.values():
         b.seed(seed)

@@ -59,8 +59,8 @@ class CupyBackend:
                     None if self._seed is None else (self._seed * 1000003 + self.device_id))
         return self._rng
 
-    def seed(self, seed):
-        """Reseed this device's generator."""
+    def seed(self, seed, ctx=None):
+        """Reseed this device's generator (``ctx`` is this device; accepted for symmetry)."""
         self._seed = int(seed)
         self._rng = None
 

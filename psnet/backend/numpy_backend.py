@@ -21,8 +21,12 @@ class NumpyBackend:
             g = self._rngs[ctx.device_id] = np.random.default_rng(seed)
         return g
 
-    def seed(self, seed):
-        """Reseed every CPU context's generator deterministically from ``seed``."""
+    def seed(self, seed, ctx=None):
+        """Reseed every CPU context's generator deterministically from ``seed`` (only
+        ``ctx``'s when given; it then draws what it would after reseeding all)."""
+        if ctx is not None:
+            self._rngs[ctx.device_id] = np.random.default_rng((int(seed), ctx.device_id))
+            return
         self._seed = int(seed)
         self._rngs.clear()
 

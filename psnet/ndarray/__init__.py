@@ -3,9 +3,11 @@ from ..ops import registry
 from .ndarray import NDArray, invoke, array, empty, zeros, ones, full, from_backend
 from .creation import arange, eye, linspace, zeros_like, ones_like, full_like, waitall, concatenate
 from .op_functions import install_functions
+from . import random  # noqa: F401  (mx.nd.random.*)
+from .serialization import save, load  # noqa: F401
 
 install_functions(globals())
 
 __all__ = ["NDArray", "invoke", "array", "empty", "zeros", "ones", "full", "arange", "eye",
            "linspace", "zeros_like", "ones_like", "full_like", "waitall", "concatenate",
-           "registry", "from_backend"]
+           "registry", "from_backend", "random", "save", "load"]

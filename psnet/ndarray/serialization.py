@@ -1,0 +1,170 @@
+"""``mx.nd.save`` / ``mx.nd.load``: NDArrays to and from psnet's binary format.
+
+The format (specified in docs/formats.md) is plain data, never pickle::
+
+    header   8s   magic b"PSNETND\\0"
+             u32  version (1)
+             u32  kind: 1 = list, 2 = dict (str -> array)
+             u64  count
+    entries  count times:
+             u32 + bytes   name (UTF-8; empty unless kind is dict)
+             u8  + bytes   dtype name (ASCII, e.g. b"float32")
+             u32 + u64*n   ndim, then the shape
+             u64 + bytes   data length, then the raw little-endian C-order data
+
+Every integer is little-endian.  As in MXNet, a single saved NDArray loads back as a
+list of one array (so ported ``mx.nd.load(f)[0]`` keeps working).  ``save``/``load`` take a file name, a binary file object,
+or (``loads``) bytes; a truncated or foreign file raises :class:`MXNetError` naming the
+file and what is wrong.
+"""
+import io
+import os
+import struct
+
+import numpy as np
+
+from ..base import MXNetError, normalize_dtype
+from ..context import current_context
+from .ndarray import NDArray, array
+
+__all__ = ["save", "load", "dumps", "loads", "MAGIC", "VERSION"]
+
+MAGIC = b"PSNETND\0"
+VERSION = 1
+_KINDS = {1: "list", 2: "dict"}
+_HEADER = struct.Struct("<8sIIQ")
+
+
+def _entries(data):
+    """(kind, [(name, NDArray)]) for an NDArray, a list/tuple or a dict of NDArrays."""
+    if isinstance(data, NDArray):
+        return 1, [("", data)]
+    if isinstance(data, (list, tuple)):
+        items, kind = [("", v) for v in data], 1
+    elif isinstance(data, dict):
+        for k in data:
+            if not isinstance(k, str):
+                raise MXNetError("save: dict keys must be str, got %r" % (k,))
+        items, kind = list(data.items()), 2
+    else:
+        raise MXNetError("save: data must be an NDArray, a list of NDArrays or a dict of str to "
+                         "NDArray, got %s" % type(data).__name__)
+    for i, (name, v) in enumerate(items):
+        if not isinstance(v, NDArray):
+            raise MXNetError("save: entry %s is a %s, not an NDArray"
+                             % (repr(name) if kind == 2 else "#%d" % i, type(v).__name__))
+    return kind, items
+
+
+def _write(f, data):
+    kind, items = _entries(data)
+    f.write(_HEADER.pack(MAGIC, VERSION, kind, len(items)))
+    for name, arr in items:
+        a = np.ascontiguousarray(arr.asnumpy())
+        if a.dtype.byteorder == ">":
+            a = a.astype(a.dtype.newbyteorder("<"))
+        bname, bdtype = name.encode("utf-8"), a.dtype.name.encode("ascii")
+        f.write(struct.pack("<I", len(bname)) + bname)
+        f.write(struct.pack("<B", len(bdtype)) + bdtype)
+        f.write(struct.pack("<I%dQ" % a.ndim, a.ndim, *a.shape))
+        f.write(struct.pack("<Q", a.nbytes))
+        f.write(memoryview(a).cast("B") if a.nbytes else b"")
+
+
+def save(fname, data):
+    """Save an NDArray, a list of NDArrays or a dict of str -> NDArray to ``fname`` (a path
+    or a binary file object)."""
+    if hasattr(fname, "write"):
+        _write(fname, data)
+        return
+    with open(os.fspath(fname), "wb") as f:
+        _write(f, data)
+
+
+def dumps(data):
+    """The saved form of ``data`` as bytes (for the KVStore wire and remote storage)."""
+    buf = io.BytesIO()
+    _write(buf, data)
+    return buf.getvalue()
+
+
+class _Reader:
+    """Reads exact byte counts, naming the source and the field when the data ends early."""
+
+    def __init__(self, f, source):
+        self.f = f
+        self.source = source
+
+    def error(self, what):
+        return MXNetError("cannot load NDArrays from %s: %s" % (self.source, what))
+
+    def read(self, n, field):
+        b = self.f.read(n)
+        if len(b) != n:
+            raise self.error("the file is truncated (it ends inside %s: %d of %d bytes)" % (field, len(b), n))
+        return b
+
+    def unpack(self, fmt, field):
+        s = struct.Struct("<" + fmt)
+        return s.unpack(self.read(s.size, field))
+
+
+def _read(r, ctx):
+    head = r.f.read(_HEADER.size)
+    if len(head) < 8 or head[:8] != MAGIC:
+        raise r.error("not a psnet NDArray file (bad magic %r; expected %r)" % (head[:8], MAGIC))
+    if len(head) < _HEADER.size:
+        raise r.error("the file is truncated (it ends inside the header)")
+    _, version, kind, count = _HEADER.unpack(head)
+    if version != VERSION:
+        raise r.error("format version %d is not supported (this psnet reads version %d)" % (version, VERSION))
+    if kind not in _KINDS:
+        raise r.error("unknown content kind %d" % kind)
+    items = []
+    for i in range(count):
+        field = "entry %d" % i
+        (nlen,) = r.unpack("I", field + " (name length)")
+        name = r.read(nlen, field + " (name)").decode("utf-8")
+        (dlen,) = r.unpack("B", field + " (dtype length)")
+        dname = r.read(dlen, field + " (dtype)").decode("ascii", "replace")
+        try:
+            dtype = normalize_dtype(dname)
+        except MXNetError:
+            raise r.error("%s has unknown dtype %r" % (field, dname)) from None
+        (ndim,) = r.unpack("I", field + " (ndim)")
+        if ndim > 32:
+            raise r.error("%s claims %d dimensions; the file is corrupt" % (field, ndim))
+        shape = r.unpack("%dQ" % ndim, field + " (shape)")
+        (nbytes,) = r.unpack("Q", field + " (data length)")
+        expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if nbytes != expected:
+            raise r.error("%s of shape %s and dtype %s should hold %d bytes, the file says %d"
+                          % (field, tuple(shape), dtype.name, expected, nbytes))
+        raw = r.read(nbytes, "%s data (%s %s)" % (field, tuple(shape), dtype.name))
+        a = np.frombuffer(raw, dtype=dtype.newbyteorder("<")).astype(dtype, copy=False).reshape(shape)
+        items.append((name, array(a, ctx=ctx, dtype=dtype)))
+    if r.f.read(1):
+        raise r.error("unexpected data after the last of %d entries" % count)
+    if kind == 1:
+        return [v for _, v in items]
+    return dict(items)
+
+
+def load(fname, ctx=None):
+    """Load what :func:`save` wrote: a list (also for one saved NDArray) or a dict of str -> NDArray, placed
+    on ``ctx`` (default: the current context).  ``fname`` is a path or a binary file object."""
+    ctx = ctx if ctx is not None else current_context()
+    if hasattr(fname, "read"):
+        return _read(_Reader(fname, getattr(fname, "name", "a file object")), ctx)
+    path = os.fspath(fname)
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise MXNetError("cannot load NDArrays from %s: %s" % (path, e.strerror)) from None
+    with f:
+        return _read(_Reader(f, path), ctx)
+
+
+def loads(data, ctx=None):
+    """Load from the bytes :func:`dumps` produced."""
+    return _read(_Reader(io.BytesIO(data), "a bytes object"), ctx if ctx is not None else current_context())
