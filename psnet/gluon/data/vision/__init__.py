@@ -1,0 +1,4 @@
+"""``mx.gluon.data.vision``: vision datasets and (from the vision pipeline) transforms."""
+from .datasets import MNIST, FashionMNIST, CIFAR10, CIFAR100, ImageFolderDataset
+
+__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageFolderDataset"]
