@@ -10,6 +10,8 @@ class AdaGrad(Optimizer):
     """AdaGrad: ``h += g^2; w -= lr * (g / sqrt(h + eps) + wd * w)`` with
     ``g = clip(rescale_grad * grad)``.  The history is float32, as in MXNet."""
 
+    elementwise = True
+
     def __init__(self, eps=1e-7, **kwargs):
         super().__init__(**kwargs)
         self.float_stable_eps = eps
@@ -33,6 +35,8 @@ class AdaGrad(Optimizer):
 class AdaDelta(Optimizer):
     """AdaDelta (no learning rate): ``a = rho a + (1-rho) g^2;
     d = sqrt(b + eps) / sqrt(a + eps) * g; b = rho b + (1-rho) d^2; w -= d + wd * w``."""
+
+    elementwise = True
 
     def __init__(self, rho=0.90, epsilon=1e-5, **kwargs):
         super().__init__(**kwargs)
@@ -66,6 +70,8 @@ class RMSProp(Optimizer):
     delta = g2 delta - lr * g / sqrt(n - m^2 + eps); w += delta``; then weights are
     clipped to ``[-clip_weights, clip_weights]`` when set.
     """
+
+    elementwise = True
 
     def __init__(self, learning_rate=0.001, gamma1=0.9, gamma2=0.9, epsilon=1e-8,
                  centered=False, clip_weights=None, **kwargs):
@@ -103,6 +109,8 @@ class RMSProp(Optimizer):
 class Ftrl(Optimizer):
     """FTRL-proximal: ``z += g - (sqrt(n + g^2) - sqrt(n)) * w / lr; n += g^2;
     w = (sign(z) * lamda1 - z) / ((beta + sqrt(n)) / lr + wd) * (|z| > lamda1)``."""
+
+    elementwise = True
 
     def __init__(self, lamda1=0.01, learning_rate=0.1, beta=1, **kwargs):
         super().__init__(**kwargs)

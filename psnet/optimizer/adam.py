@@ -29,6 +29,8 @@ class Adam(Optimizer):
     """Adam: ``g = clip(rescale_grad * grad + wd * w)``, moments as usual and
     ``w -= lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + epsilon)``."""
 
+    elementwise = True
+
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
                  lazy_update=True, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
@@ -59,6 +61,8 @@ class Adam(Optimizer):
 class Adamax(Optimizer):
     """AdaMax (Adam with the infinity norm): ``g = clip(rescale_grad * grad + wd * w)``,
     ``m = b1 m + (1-b1) g; u = max(b2 u, |g|); w -= lr / (1 - b1^t) * m / u``."""
+
+    elementwise = True
 
     def __init__(self, learning_rate=0.002, beta1=0.9, beta2=0.999, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
@@ -166,6 +170,8 @@ class FTML(Optimizer):
     """Follow the Moving Leader: ``g = clip(rescale_grad * grad + wd * w)``,
     ``v = b2 v + (1-b2) g^2; d_t = (1 - b1^t) / lr * (sqrt(v / (1 - b2^t)) + eps);
     z = b1 z + (1 - b1) g - (d_t - b1 d_{t-1}) w; w = -z / d_t``."""
+
+    elementwise = True
 
     def __init__(self, beta1=0.6, beta2=0.999, epsilon=1e-8, **kwargs):
         super().__init__(**kwargs)

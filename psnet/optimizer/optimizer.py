@@ -58,6 +58,10 @@ class Optimizer:
     """
 
     opt_registry = {}
+    #: True when ``step`` is the same element-wise rule for every coordinate and needs no
+    #: per-weight quantity but the update count, so several weights may be updated as one
+    #: flat array (see :mod:`psnet.optimizer.fused`)
+    elementwise = False
 
     def __new__(cls, *args, **kwargs):
         obj = super().__new__(cls)

@@ -19,6 +19,8 @@ class SGD(Optimizer):
     gradients, which psnet does not have; it is accepted for compatibility.
     """
 
+    elementwise = True
+
     def __init__(self, momentum=0.0, lazy_update=True, **kwargs):
         super().__init__(**kwargs)
         self.momentum = momentum
@@ -49,6 +51,8 @@ class NAG(Optimizer):
     ``v = momentum * v - lr * (g + wd * w')`` (MXNet's kernel reads the weight it has
     just written when it stores the momentum).  Plain SGD without momentum.
     """
+
+    elementwise = True
 
     def __init__(self, momentum=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -84,6 +88,8 @@ class Signum(Optimizer):
     lr * sign(clip(rescale_grad * grad))``.
     """
 
+    elementwise = True
+
     def __init__(self, learning_rate=0.01, momentum=0.9, wd_lh=0.0, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.momentum = momentum
@@ -117,6 +123,8 @@ class DCASGD(Optimizer):
     clip(rescale_grad * grad)``; ``v = momentum * v - d`` (or ``-d``); ``w_prev = w;
     w += v``.
     """
+
+    elementwise = True
 
     def __init__(self, momentum=0.0, lamda=0.04, **kwargs):
         super().__init__(**kwargs)
