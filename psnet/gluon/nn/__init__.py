@@ -10,3 +10,7 @@ from ..block import Block, HybridBlock
 __all__ = ["Block", "HybridBlock", "Sequential", "HybridSequential", "Dense", "Dropout",
            "BatchNorm", "LayerNorm", "Embedding", "Flatten", "Lambda", "HybridLambda",
            "Activation", "LeakyReLU", "PReLU", "ELU", "SELU", "GELU", "Swish"]
+
+from .conv_layers import *  # noqa: F401,F403  (conv, pooling, padding, instance/group norm)
+from .conv_layers import __all__ as _conv_all
+__all__ += _conv_all
