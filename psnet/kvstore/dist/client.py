@@ -272,28 +272,30 @@ class DistKVStore(KVStoreBase):
     def save_optimizer_states(self, fname, dump_optimizer=False):
         """Fetch the optimizer states from every server and write them to ``fname``."""
         results = {}
-        ids = self._send_all("get_states")
+        ids = self._send_all("get_states", dump_optimizer=bool(dump_optimizer))
         self._wait(ids, results)
-        servers, arrays = [], []
-        for rid in ids:
-            header, arrs = results[rid]
-            servers.append({"states": header["states"], "offset": len(arrays),
-                            "optimizer": header.get("optimizer") if dump_optimizer else None})
-            arrays.extend(arrs)
-        _write_states(fname, {"format": "psnet-dist-states", "servers": servers}, arrays)
+        blobs = [results[rid][1][0] for rid in ids]
+        head = msgpack.packb({"sizes": [b.size for b in blobs]})
+        with open(fname, "wb") as f:
+            f.write(_MAGIC + struct.pack("<Q", len(head)) + head)
+            for b in blobs:
+                f.write(b.tobytes())
 
     def load_optimizer_states(self, fname):
-        """Send states saved by :meth:`save_optimizer_states` back to the servers."""
-        header, arrays = _read_states(fname)
-        servers = header["servers"]
-        if len(servers) != len(self._servers):
-            raise MXNetError("%s holds states of %d servers but this job has %d"
-                             % (fname, len(servers), len(self._servers)))
-        ids = []
-        for s, entry in enumerate(servers):
-            ends = [e["offset"] for e in servers[s + 1:]] + [len(arrays)]
-            ids.append(self._send(s, "set_states", [], [], arrays[entry["offset"]:ends[0]],
-                                  states=entry["states"]))
+        """Send states saved by :meth:`save_optimizer_states` back to their servers."""
+        with open(fname, "rb") as f:
+            blob = f.read()
+        if not blob.startswith(_MAGIC):
+            raise MXNetError("%s is not a psnet dist optimizer-states file" % fname)
+        n = struct.unpack("<Q", blob[8:16])[0]
+        sizes = msgpack.unpackb(blob[16:16 + n])["sizes"]
+        if len(sizes) != len(self._servers):
+            raise MXNetError("%s holds the states of %d servers but this job has %d"
+                             % (fname, len(sizes), len(self._servers)))
+        ids, pos = [], 16 + n
+        for s, size in enumerate(sizes):
+            ids.append(self._send(s, "set_states", [], [], [np.frombuffer(blob, np.uint8, size, pos)]))
+            pos += size
         self._wait(ids)
 
     def close(self):
@@ -387,32 +389,7 @@ def _keys_text(keys):
     return "key %r" % keys[0] if len(keys) == 1 else "keys %s" % (list(keys),)
 
 
-_MAGIC = b"PSNETOPT"
-
-
-def _write_states(fname, header, arrays):
-    header["arrays"] = [wire.array_meta(a) for a in arrays]
-    head = msgpack.packb(header, use_bin_type=True)
-    with open(fname, "wb") as f:
-        f.write(_MAGIC + struct.pack("<Q", len(head)) + head)
-        for a in arrays:
-            f.write(np.ascontiguousarray(a).tobytes())
-
-
-def _read_states(fname):
-    with open(fname, "rb") as f:
-        blob = f.read()
-    if not blob.startswith(_MAGIC):
-        raise MXNetError("%s is not a psnet dist optimizer-states file" % fname)
-    n = struct.unpack("<Q", blob[8:16])[0]
-    header = msgpack.unpackb(blob[16:16 + n], raw=False, strict_map_key=False)
-    arrays, pos = [], 16 + n
-    for shape, dtype in header["arrays"]:
-        dt = wire.DTYPES[dtype]
-        count = int(np.prod(shape, dtype=np.int64))
-        arrays.append(np.frombuffer(blob, dt, count, pos).reshape(shape))
-        pos += count * dt.itemsize
-    return header, arrays
+_MAGIC = b"PSNETDST"
 
 
 def _close_at_exit(ref):

@@ -3,7 +3,8 @@
 Run it as ``python -m psnet.kvstore.dist.server [--updater module:callable ...]``
 (configured by the ``DMLC_*`` variables).  ``--updater`` makes a Python updater
 ``fn(key, received, stored)`` (NDArrays; update ``stored`` in place) available by that
-name; a worker selects it with ``kv.set_updater('module:callable')``.  A server never
+name (so does ``PSNET_SERVER_UPDATERS=module:callable,...``); a worker selects it with
+``kv.set_updater('module:callable')``.  A server never
 unpickles anything: optimizers arrive as ``{'name', 'params'}`` and are rebuilt from the
 optimizer registry.
 
@@ -16,6 +17,7 @@ updater the push replaces the value).
 """
 import argparse
 import importlib
+import os
 import sys
 
 import numpy as np
@@ -25,7 +27,6 @@ from ...base import MXNetError
 from . import wire
 from .config import DistConfig, setup_logging
 from .node import Heartbeat, join
-from .states import pack_states, unpack_states
 
 __all__ = ["Server", "register_updater", "load_updater", "main"]
 
@@ -212,18 +213,20 @@ class Server:
         return {"ok": True}, []
 
     def _get_states(self, ident, h, arrays):
-        states = getattr(self.updater, "states", None)
-        if states is None:
-            raise MXNetError("no optimizer is set on the servers; call set_optimizer first")
-        meta, out = pack_states(states)
-        return {"ok": True, "states": meta, "optimizer": self.updater_source}, out
+        blob = self._optimizer_updater().get_states(bool(h.get("dump_optimizer")))
+        return {"ok": True}, [np.frombuffer(blob, np.uint8)]
 
     def _set_states(self, ident, h, arrays):
-        if getattr(self.updater, "states", None) is None:
-            raise MXNetError("no optimizer is set on the servers; call set_optimizer first")
-        self.updater.states.clear()
-        self.updater.states.update(unpack_states(h.get("states"), arrays, self._wrap))
+        if len(arrays) != 1 or arrays[0].dtype != np.uint8:
+            raise MXNetError("set_states takes one uint8 frame of optimizer states")
+        self._optimizer_updater().set_states(arrays[0].tobytes())
         return {"ok": True}, []
+
+    def _optimizer_updater(self):
+        if not hasattr(self.updater, "get_states"):
+            raise MXNetError("no optimizer is set on the servers (set_optimizer), so there are no "
+                             "optimizer states")
+        return self.updater
 
     _HANDLERS = {"init": _init, "push": _push, "pull": _pull, "set_optimizer": _set_optimizer,
                  "set_updater": _set_updater, "get_states": _get_states, "set_states": _set_states}
@@ -303,7 +306,8 @@ def main(argv=None, known_only=False):
     parser.add_argument("--updater", action="append", default=[], metavar="MODULE:CALLABLE",
                         help="make a Python updater fn(key, received, stored) selectable by name")
     args = parser.parse_known_args(argv)[0] if known_only else parser.parse_args(argv)
-    for spec in args.updater:
+    env_specs = os.environ.get("PSNET_SERVER_UPDATERS", "")
+    for spec in args.updater + [s for s in env_specs.split(",") if s]:
         load_updater(spec)
     Server(DistConfig.from_env(role="server")).run()
     return 0
