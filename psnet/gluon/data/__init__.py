@@ -6,12 +6,12 @@ transforms) loads on first use.
 import importlib as _importlib
 
 from .dataset import Dataset, SimpleDataset, ArrayDataset
-from .sampler import Sampler, SequentialSampler, RandomSampler, BatchSampler, FilterSampler, IntervalSampler
+from .sampler import Sampler, SequentialSampler, RandomSampler, BatchSampler, FilterSampler
 from .dataloader import DataLoader, default_batchify_fn, default_mp_batchify_fn
 from ._errors import DataLoaderError, WorkerError, WorkerTimeoutError
 
 __all__ = ["Dataset", "SimpleDataset", "ArrayDataset", "Sampler", "SequentialSampler", "RandomSampler",
-           "BatchSampler", "FilterSampler", "IntervalSampler", "DataLoader", "default_batchify_fn",
+           "BatchSampler", "FilterSampler", "DataLoader", "default_batchify_fn",
            "default_mp_batchify_fn", "DataLoaderError", "WorkerError", "WorkerTimeoutError", "vision"]
 
 

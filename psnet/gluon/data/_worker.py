@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import signal
 import tempfile
+import time
 import traceback
 import uuid
 import weakref
@@ -32,6 +33,7 @@ __all__ = ["ProcessBatchIter", "encode_batch", "decode_batch"]
 
 _ALIGN = 64
 _POLL_S = 0.5  # how often an idle worker checks that its parent is alive
+_JOIN_S = 0.5  # how long shutdown waits for workers to finish before terminating them
 _SHM_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
 
 
@@ -216,8 +218,9 @@ class ProcessBatchIter:
                 conn.send(None)
             except OSError:
                 pass
+        deadline = time.monotonic() + _JOIN_S
         for proc in self._procs:
-            proc.join(2.0)
+            proc.join(max(0.0, deadline - time.monotonic()))
             if proc.exitcode is None:
                 proc.terminate()
                 proc.join(2.0)

@@ -3,8 +3,7 @@ import numpy as np
 
 from ._errors import DataLoaderError
 
-__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "BatchSampler", "FilterSampler",
-           "IntervalSampler"]
+__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "BatchSampler", "FilterSampler"]
 
 
 class Sampler:
@@ -57,27 +56,6 @@ class FilterSampler(Sampler):
 
     def __len__(self):
         return len(self._indices)
-
-
-class IntervalSampler(Sampler):
-    """Every ``interval``-th index: 0, k, 2k, ..., then (with ``rollover``) 1, k+1, ... ."""
-
-    def __init__(self, length, interval, rollover=True):
-        if interval > length:
-            raise DataLoaderError("IntervalSampler: interval %d is larger than length %d" % (interval, length))
-        self._length = length
-        self._interval = interval
-        self._rollover = rollover
-
-    def __iter__(self):
-        starts = range(self._interval) if self._rollover else range(1)
-        for s in starts:
-            yield from range(s, self._length, self._interval)
-
-    def __len__(self):
-        if self._rollover:
-            return self._length
-        return len(range(0, self._length, self._interval))
 
 
 class BatchSampler(Sampler):
