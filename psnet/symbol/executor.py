@@ -16,6 +16,7 @@ import numpy as np
 from ..base import MXNetError, ShapeError, normalize_dtype
 from ..ndarray.ndarray import NDArray, ag_state, array as nd_array, from_backend, zeros
 from .graph import topo_order
+from .grad_trace import trace_grad
 
 __all__ = ["GraphPlan", "Executor", "simple_bind"]
 
@@ -50,6 +51,7 @@ class GraphPlan:
         self.heads = [slot[(id(n), k)] for n, k in sym._outputs]
         self.frees = self._plan_frees()
         self._back = {}
+        self._programs = {}  # input signature -> {step index: GradProgram or False}
 
     def _plan_frees(self):
         """Per step, the intermediate slots whose last reader it is (inference memory plan)."""
@@ -101,53 +103,73 @@ class GraphPlan:
         return [vals[h] for h in self.heads]
 
     def backward_steps(self, wanted):
-        """(steps to differentiate, slots that need gradients) for the input slots ``wanted``."""
+        """(indexed steps to differentiate, slots that need gradients) for input slots ``wanted``."""
         key = frozenset(wanted)
         hit = self._back.get(key)
         if hit is None:
             live = set(key)
             steps = []
-            for step in self.steps:
+            for i, step in enumerate(self.steps):
                 if any(s in live for s in step[1]):
                     live.update(step[2])
-                    steps.append(step)
+                    steps.append((i, step))
             hit = self._back[key] = (steps[::-1], live)
         return hit
 
     def backward(self, vals, head_grads, ctx, wanted, is_train=True):
         """Gradients ``{input slot: raw array}`` for the input slots ``wanted``.
 
-        ``head_grads`` holds one raw array (or None for ones) per head.
+        ``head_grads`` holds one raw array (or None for ones) per head.  Each node's
+        gradient is traced once per input signature into a raw-array program
+        (:mod:`psnet.symbol.grad_trace`) and replayed afterwards.
         """
         steps, live = self.backward_steps(wanted)
         xp = ctx.backend.xp
+        sig = (is_train,) + tuple((v.shape, v.dtype) for v in vals[:len(self.input_names)])
+        programs = self._programs.get(sig)
+        if programs is None:
+            programs = self._programs[sig] = {}
         grads = {}
         for h, g in zip(self.heads, head_grads):
             if h in live:
                 g = xp.ones_like(vals[h]) if g is None else g
                 grads[h] = g if h not in grads else grads[h] + g
+        for idx, (_, ins, outs, attrs, flags, node) in steps:
+            og = [grads.pop(s, None) for s in outs[:node.num_visible()]]
+            if all(g is None for g in og):
+                continue
+            og = [g if g is not None else xp.zeros_like(vals[s]) for g, s in zip(og, outs)]
+            prog = programs.get(idx)
+            if prog is None:
+                if flags & 1:
+                    attrs = dict(attrs, is_train=is_train)
+                igrads, prog = trace_grad(node.op, attrs, [vals[s] for s in ins],
+                                          [vals[s] for s in outs], og, ctx, is_train)
+                programs[idx] = prog if prog is not None else False
+            elif prog is False:
+                if flags & 1:
+                    attrs = dict(attrs, is_train=is_train)
+                igrads = self._plain_grad(node, attrs, ins, outs, og, vals, ctx, is_train)
+            else:
+                igrads = prog.run(xp, [vals[s] for s in ins] + [vals[s] for s in outs] + og)
+            for s, g in zip(ins, igrads):
+                if g is not None and s in live:
+                    prev = grads.get(s)
+                    grads[s] = g if prev is None else prev + g
+        return {s: grads[s] for s in wanted if s in grads}
+
+    @staticmethod
+    def _plain_grad(node, attrs, ins, outs, og, vals, ctx, is_train):
+        """One call of the op's registry gradient on wrapped raw arrays."""
         saved = ag_state.recording, ag_state.training
         ag_state.recording, ag_state.training = False, is_train
         try:
-            for _, ins, outs, attrs, flags, node in steps:
-                if flags & 1:
-                    attrs = dict(attrs, is_train=is_train)
-                nvis = node.num_visible()
-                og = [grads.pop(s, None) for s in outs[:nvis]]
-                if all(g is None for g in og):
-                    continue
-                og = [from_backend(g if g is not None else xp.zeros_like(vals[s]), ctx)
-                      for g, s in zip(og, outs)]
-                igrads = node.op.grad([from_backend(vals[s], ctx) for s in ins],
-                                      [from_backend(vals[s], ctx) for s in outs], og, attrs)
-                for s, g in zip(ins, igrads):
-                    if g is not None and s in live:
-                        g = g._data
-                        prev = grads.get(s)
-                        grads[s] = g if prev is None else prev + g
+            res = node.op.grad([from_backend(vals[s], ctx) for s in ins],
+                               [from_backend(vals[s], ctx) for s in outs],
+                               [from_backend(g, ctx) for g in og], attrs)
         finally:
             ag_state.recording, ag_state.training = saved
-        return {s: grads[s] for s in wanted if s in grads}
+        return [None if g is None else g._data for g in res]
 
 
 def _as_list(values, names, what, required):

@@ -1,0 +1,103 @@
+"""Replayable gradients: record once what an op's gradient function computes, then rerun
+it on raw arrays.
+
+Registry gradients are written with ``mx.nd`` operators (so they are differentiable),
+which costs one trip through the NDArray dispatcher per operator.  A cached graph runs
+the same gradients with the same shapes on every step, so :func:`trace_grad` calls the
+gradient once under ``autograd.record()`` with its inputs marked as variables; the
+autograd tape then holds exactly the operators it ran and how they connect.  That
+becomes a :class:`GradProgram`: a flat list of ``(forward, input registers, attrs)``
+replayed on raw backend arrays.  A gradient that computes anything off the tape (raw
+``xp`` code, arrays built from values, ops without a gradient) cannot be replayed and
+returns None; the caller then calls the gradient function every time.
+"""
+from ..autograd.tape import Leaf
+from ..base import MXNetError
+from ..ndarray.ndarray import ag_state, from_backend
+
+__all__ = ["GradProgram", "trace_grad"]
+
+
+class _Untraceable(Exception):
+    """The gradient used a value that is not on the tape."""
+
+
+class GradProgram:
+    """A gradient as a flat list of raw-array op calls over numbered registers."""
+
+    __slots__ = ("steps", "results", "n_regs")
+
+    def __init__(self, steps, results, n_regs):
+        self.steps = steps        # (forward, input registers, first output register, attrs)
+        self.results = results    # register of each input gradient, or None
+        self.n_regs = n_regs
+
+    def run(self, xp, leaves):
+        """The input gradients (raw arrays or None) for leaf values ``leaves``."""
+        regs = list(leaves)
+        regs.extend([None] * (self.n_regs - len(regs)))
+        for fwd, ins, base, attrs in self.steps:
+            res = fwd(xp, *[regs[i] for i in ins], **attrs)
+            if type(res) is tuple or type(res) is list:
+                for k, r in enumerate(res):
+                    regs[base + k] = r if r.ndim else r.reshape(1)
+            else:
+                regs[base] = res if res.ndim else res.reshape(1)
+        return [None if r is None else regs[r] for r in self.results]
+
+
+def _compile(results, leaf_index, n_leaves):
+    """Steps computing the tape arrays ``results`` from the leaves, in dependency order."""
+    steps, reg_of_node, next_reg = [], {}, [n_leaves]
+
+    def reg(arr):
+        ag = arr._ag
+        if type(ag) is Leaf:
+            idx = leaf_index.get(id(ag))
+            if idx is None:
+                raise _Untraceable()
+            return idx
+        if type(ag) is not tuple:
+            raise _Untraceable()
+        node, k = ag
+        base = reg_of_node.get(id(node))
+        if base is None:
+            ins = tuple(reg(x) for x in node.inputs)
+            base = reg_of_node[id(node)] = next_reg[0]
+            next_reg[0] += len(node.outputs)
+            fwd = getattr(node.op, "forward", None)
+            if fwd is None:
+                raise _Untraceable()
+            steps.append((fwd, ins, base, node.attrs))
+        return base + k
+
+    refs = [None if g is None else reg(g) for g in results]
+    return GradProgram(steps, refs, next_reg[0])
+
+
+def trace_grad(op, attrs, ins, outs, ograds, ctx, is_train):
+    """Run ``op.grad`` on raw arrays; returns (raw input gradients, GradProgram or None)."""
+    leaves, leaf_index = [], {}
+    for raw in list(ins) + list(outs) + list(ograds):
+        a = from_backend(raw, ctx)
+        a._ag = Leaf(None, "null")
+        leaf_index[id(a._ag)] = len(leaves)
+        leaves.append(a)
+    n_in, n_out = len(ins), len(outs)
+    saved = ag_state.recording, ag_state.training
+    ag_state.recording, ag_state.training = True, is_train
+    try:
+        igrads = op.grad(leaves[:n_in], leaves[n_in:n_in + n_out], leaves[n_in + n_out:], attrs)
+    except MXNetError:  # e.g. an in-place update, refused while recording: run it plainly
+        ag_state.recording = False
+        for a in leaves:
+            a._ag = None
+        igrads = op.grad(leaves[:n_in], leaves[n_in:n_in + n_out], leaves[n_in + n_out:], attrs)
+    finally:
+        ag_state.recording, ag_state.training = saved
+    raw = [None if g is None else g._data for g in igrads]
+    try:
+        program = _compile(igrads, leaf_index, len(leaves))
+    except (_Untraceable, RecursionError):
+        program = None
+    return raw, program

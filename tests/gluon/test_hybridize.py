@@ -1,0 +1,133 @@
+"""hybridize(): cached graphs give the imperative results, gradients and errors."""
+import numpy as np
+import pytest
+
+import psnet as mx
+from psnet import autograd, gluon
+from psnet.base import NotSupportedError
+from psnet.gluon import nn
+
+
+def _mlp():
+    net = nn.HybridSequential()
+    with net.name_scope():
+        net.add(nn.Dense(16, activation="relu"), nn.Dense(8, activation="tanh"), nn.Dense(4))
+    return net
+
+
+def _bn_dropout_net():
+    net = nn.HybridSequential()
+    with net.name_scope():
+        net.add(nn.Dense(12), nn.BatchNorm(), nn.Activation("relu"), nn.Dropout(0.3), nn.Dense(3))
+    return net
+
+
+def _train_steps(net, x, y, steps, hybrid):
+    """Run SGD steps recording (loss, grads) per step; returns the list of snapshots."""
+    mx.random.seed(7)
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    if hybrid:
+        net.hybridize()
+        loss_fn.hybridize()
+    params = list(net.collect_params().values())
+    out = []
+    for _ in range(steps):
+        with autograd.record():
+            loss = loss_fn(net(x), y)
+        loss.backward()
+        out.append((loss.asnumpy(), [p.grad().asnumpy().copy() for p in params if p.grad_req != "null"]))
+        for p in params:
+            if p.grad_req != "null":
+                p.data()[:] = p.data() - 0.1 * p.grad()
+    out.append([p.data().asnumpy() for p in params])
+    with autograd.predict_mode():
+        out.append(net(x).asnumpy())
+    return out
+
+
+@pytest.mark.parametrize("make", [_mlp, _bn_dropout_net])
+def test_hybrid_matches_imperative_in_training_and_prediction(make):
+    rs = np.random.RandomState(0)
+    x = mx.nd.array(rs.normal(size=(10, 6)))
+    y = mx.nd.array(rs.randint(0, 3, size=10))
+    runs = []
+    for hybrid in (False, True):
+        net = make()
+        net.initialize(mx.init.Xavier())
+        net(x)  # finish deferred init
+        for p in net.collect_params(".*weight|.*bias|.*gamma|.*beta").values():  # same start
+            p.set_data(mx.nd.array(np.random.RandomState(len(p.name)).uniform(-0.5, 0.5, p.shape)))
+        runs.append(_train_steps(net, x, y, 3, hybrid))
+    imp, hyb = runs
+    for (li, gi), (lh, gh) in zip(imp[:3], hyb[:3]):
+        np.testing.assert_allclose(lh, li, rtol=1e-5, atol=1e-6)
+        for a, b in zip(gi, gh):
+            np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
+    for a, b in zip(imp[3], hyb[3]):  # weights and BatchNorm running statistics
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(hyb[4], imp[4], rtol=1e-5, atol=1e-6)
+    assert np.isfinite(hyb[4]).all()
+
+
+def test_symbol_call_returns_symbol():
+    net = _mlp()
+    net.hybridize()
+    sym = net(mx.sym.var("data"))
+    assert isinstance(sym, mx.sym.Symbol)
+    assert sym.list_arguments() == ["data"] + [p for p in net.collect_params()]
+    args, outs, _ = sym.infer_shape(data=(2, 5))
+    assert outs == [(2, 4)] and args[1] == (16, 5)
+
+
+class _Custom(gluon.HybridBlock):
+    """A block with a deferred Parameter and no infer_shape of its own."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        with self.name_scope():
+            self.w = self.params.get("w", shape=(3, 0), allow_deferred_init=True)
+
+    def hybrid_forward(self, F, x, w):
+        return F.FullyConnected(x, w, no_bias=True, num_hidden=3) * 2
+
+
+@pytest.mark.parametrize("hybrid", [False, True])
+def test_deferred_shape_by_symbolic_inference(hybrid):
+    blk = _Custom()
+    blk.initialize()
+    if hybrid:
+        blk.hybridize()
+    x = mx.nd.ones((2, 5))
+    y = blk(x)
+    assert blk.w.shape == (3, 5)
+    np.testing.assert_allclose(y.asnumpy(), 2 * x.asnumpy() @ blk.w.data().asnumpy().T, rtol=1e-6)
+
+
+class _Branchy(gluon.HybridBlock):
+    def hybrid_forward(self, F, x):
+        if x.sum() > 0:
+            return x
+        return -x
+
+
+def test_python_control_flow_on_symbols_is_explained():
+    blk = _Branchy()
+    x = mx.nd.ones((2,))
+    assert blk(x).asnumpy().tolist() == [1.0, 1.0]
+    blk.hybridize()
+    with pytest.raises(NotSupportedError, match="hybrid"):
+        blk(x)
+
+
+def test_new_input_shape_and_inference_memory_plan():
+    net = _mlp()
+    net.initialize()
+    net.hybridize()
+    a = net(mx.nd.ones((4, 5)))
+    b = net(mx.nd.ones((7, 5)))
+    assert a.shape == (4, 4) and b.shape == (7, 4)
+    np.testing.assert_allclose(a.asnumpy()[0], b.asnumpy()[0], rtol=1e-6)
+    with autograd.record():
+        c = net(mx.nd.ones((7, 5)))
+    c.backward()
+    assert net[0].weight.grad().shape == (16, 5)
