@@ -1,0 +1,74 @@
+"""The wire format and the DMLC_* configuration, in process."""
+import msgpack
+import numpy as np
+import pytest
+import zmq
+
+from psnet.base import MXNetError
+from psnet.kvstore.dist import wire
+from psnet.kvstore.dist.config import DistConfig, interface_address
+
+
+@pytest.fixture
+def pair():
+    ctx = zmq.Context.instance()
+    a, b = ctx.socket(zmq.PAIR), ctx.socket(zmq.PAIR)
+    port = a.bind_to_random_port("tcp://127.0.0.1")
+    b.connect("tcp://127.0.0.1:%d" % port)
+    yield a, b
+    a.close(linger=0)
+    b.close(linger=0)
+
+
+def test_roundtrip_small_and_zero_copy(pair):
+    a, b = pair
+    small = np.arange(6, dtype=np.int32).reshape(2, 3)
+    big = np.random.rand(300, 400).astype(np.float32)          # 480 KB: sent without a copy
+    wire.send(a, {"op": "push", "keys": [1, "w"]}, [small, big[:, ::2]])   # non-contiguous too
+    assert b.poll(5000)
+    header, arrays = wire.recv(b)
+    assert header["op"] == "push" and header["keys"] == [1, "w"]
+    np.testing.assert_array_equal(arrays[0], small)
+    assert arrays[0].dtype == np.int32
+    np.testing.assert_array_equal(arrays[1], big[:, ::2])
+    assert arrays[1].base is not None             # a view over the frame buffer
+
+
+def _frames(header, *payload):
+    return [msgpack.packb(header)] + list(payload)
+
+
+@pytest.mark.parametrize("frames, message", [
+    ([b"\xc1\xff"], "not valid msgpack"),
+    ([msgpack.packb([1, 2])], "must be a map"),
+    (_frames({"arrays": [[[2], "float32"]]}), "announces 1 arrays but 0 frames"),
+    (_frames({"arrays": [[[2], "float32"]]}, b"123"), "holds 3 bytes but shape (2,) float32 needs 8"),
+    (_frames({"arrays": [[[2], "object"]]}, b"12345678"), "bad array description"),
+    (_frames({"arrays": [[[-2], "int8"]]}, b""), "negative dimension"),
+])
+def test_malformed_messages_are_rejected(frames, message):
+    with pytest.raises(wire.ProtocolError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        wire.decode(frames)
+
+
+def test_config_from_env(monkeypatch):
+    for k, v in dict(DMLC_ROLE="server", DMLC_PS_ROOT_URI="127.0.0.1", DMLC_PS_ROOT_PORT="9123",
+                     DMLC_NUM_SERVER="3", DMLC_NUM_WORKER="5", PS_VERBOSE="1",
+                     MXNET_KVSTORE_BIGARRAY_BOUND="77", DMLC_RANK="2").items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("DMLC_NODE_HOST", raising=False)
+    monkeypatch.delenv("DMLC_INTERFACE", raising=False)
+    cfg = DistConfig.from_env()
+    assert (cfg.role, cfg.root_port, cfg.num_servers, cfg.num_workers) == ("server", 9123, 3, 5)
+    assert (cfg.verbose, cfg.bigarray_bound, cfg.rank_hint, cfg.node_host) == (1, 77, 2, "127.0.0.1")
+    assert cfg.scheduler_address == "tcp://127.0.0.1:9123"
+    monkeypatch.setenv("DMLC_INTERFACE", "lo")
+    assert DistConfig.from_env().node_host == "127.0.0.1"
+    monkeypatch.setenv("DMLC_ROLE", "boss")
+    with pytest.raises(MXNetError, match="DMLC_ROLE='boss'"):
+        DistConfig.from_env()
+
+
+def test_unknown_interface_is_named():
+    with pytest.raises(MXNetError, match="DMLC_INTERFACE=nosuchif0"):
+        interface_address("nosuchif0")
