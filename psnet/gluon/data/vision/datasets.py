@@ -50,11 +50,15 @@ def _read_verified(path, sha1, content_sha256):
         return None
     with open(path, "rb") as f:
         raw = f.read()
-    ok = _sha(raw, "sha1") == sha1
-    content = gzip.decompress(raw) if path.endswith(".gz") else raw
-    if not ok and content_sha256 is not None:
-        ok = _sha(content, "sha256") == content_sha256
-    return content if ok else None
+    if _sha(raw, "sha1") == sha1:
+        return gzip.decompress(raw) if path.endswith(".gz") else raw
+    if content_sha256 is None:
+        return None
+    try:
+        content = gzip.decompress(raw) if path.endswith(".gz") else raw
+    except (OSError, EOFError):
+        return None
+    return content if _sha(content, "sha256") == content_sha256 else None
 
 
 def _obtain(root, fname, sha1, urls, dataset, content_sha256=None):
