@@ -70,14 +70,19 @@ def invoke(op, inputs, attrs, out=None, ctx=None):
     ``out`` (an NDArray or list) receives the result in place.  ``ctx`` is the context
     of ops without array inputs (creation, sampling).
     """
-    if inputs:
-        ctx = inputs[0]._ctx
-        for x in inputs:
-            if x._ctx is not ctx and x._ctx != ctx:
-                _raise_ctx_mismatch(op, inputs)
+    n = len(inputs)
+    if n:
+        x0 = inputs[0]
+        ctx = x0._ctx
+        if n > 1:
+            for x in inputs:
+                if x._ctx is not ctx and x._ctx != ctx:
+                    _raise_ctx_mismatch(op, inputs)
     elif ctx is None:
         ctx = current_context()
-    backend = ctx.backend
+    backend = ctx._backend
+    if backend is None:
+        backend = ctx.backend
     if op.needs_train or op.needs_rng:
         attrs = dict(attrs)
         if op.needs_train:
@@ -85,19 +90,32 @@ def invoke(op, inputs, attrs, out=None, ctx=None):
         if op.needs_rng:
             attrs["rng"] = backend.rng(ctx)
     try:
-        res = op.forward(backend.xp, *[x._data for x in inputs], **attrs)
+        if n == 1:
+            res = op.forward(backend.xp, x0._data, **attrs)
+        elif n == 2:
+            res = op.forward(backend.xp, x0._data, inputs[1]._data, **attrs)
+        else:
+            res = op.forward(backend.xp, *[x._data for x in inputs], **attrs)
     except MXNetError:
         raise
     except ValueError as e:
-        raise ShapeError("%s: %s" % (op.name, e)) from None
+        raise ShapeError("%s: %s (input shapes %s)" % (op.name, e, _shapes(inputs))) from None
     except TypeError as e:
-        raise DTypeError("%s: %s" % (op.name, e)) from None
+        raise DTypeError("%s: %s (input dtypes %s)" % (op.name, e, _dtypes(inputs))) from None
     except IndexError as e:
-        raise MXIndexError("%s: %s" % (op.name, e)) from None
+        raise MXIndexError("%s: %s (input shapes %s)" % (op.name, e, _shapes(inputs))) from None
     if type(res) is tuple or type(res) is list:
         outs = [from_backend(r, ctx) for r in res]
     else:
-        outs = [from_backend(res, ctx)]
+        if res.ndim == 0:
+            res = res.reshape(1)
+        r = _new(NDArray)
+        r._data = res
+        r._ctx = ctx
+        r._ag = None
+        if out is None and not ag_state.recording and op.num_visible_outputs == 1:
+            return r
+        outs = [r]
     if out is not None:
         targets = out if isinstance(out, (list, tuple)) else [out]
         for t, o in zip(targets, outs):
@@ -116,6 +134,14 @@ def invoke(op, inputs, attrs, out=None, ctx=None):
         if nvis == 1:
             return outs[0]
     return outs[:nvis]
+
+
+def _shapes(inputs):
+    return ", ".join(str(tuple(x._data.shape)) for x in inputs) or "none"
+
+
+def _dtypes(inputs):
+    return ", ".join(str(x._data.dtype) for x in inputs) or "none"
 
 
 def _op(name):
@@ -309,6 +335,9 @@ class NDArray:
         self._ag = None
 
     # ------------------------------------------------------------------ arithmetic
+    # The operators are built by _arith/_compare/_inplace below: each has a fast path for
+    # the common case (no recording, one context, one dtype) that calls the backend
+    # directly, and otherwise goes through invoke() with the registry op.
     def _binary(self, other, op_name, scalar_name):
         if isinstance(other, NDArray):
             return invoke(_op(op_name), [self, other], {})
@@ -317,46 +346,6 @@ class NDArray:
         if isinstance(other, np.ndarray):
             return invoke(_op(op_name), [self, array(other, ctx=self._ctx, dtype=self._data.dtype)], {})
         return NotImplemented
-
-    def __add__(self, other):
-        return self._binary(other, "broadcast_add", "_plus_scalar")
-
-    __radd__ = __add__
-
-    def __sub__(self, other):
-        return self._binary(other, "broadcast_sub", "_minus_scalar")
-
-    def __rsub__(self, other):
-        return self._binary(other, "_rsub_array", "_rminus_scalar")
-
-    def __mul__(self, other):
-        return self._binary(other, "broadcast_mul", "_mul_scalar")
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, other):
-        return self._binary(other, "broadcast_div", "_div_scalar")
-
-    def __rtruediv__(self, other):
-        return self._binary(other, "_rdiv_array", "_rdiv_scalar")
-
-    def __floordiv__(self, other):
-        return self._binary(other, "broadcast_floor_div", "_floor_div_scalar")
-
-    def __rfloordiv__(self, other):
-        return self._binary(other, "_rfloor_div_array", "_rfloor_div_scalar")
-
-    def __mod__(self, other):
-        return self._binary(other, "broadcast_mod", "_mod_scalar")
-
-    def __rmod__(self, other):
-        return self._binary(other, "_rmod_array", "_rmod_scalar")
-
-    def __pow__(self, other):
-        return self._binary(other, "broadcast_power", "_power_scalar")
-
-    def __rpow__(self, other):
-        return self._binary(other, "_rpower_array", "_rpower_scalar")
 
     def __neg__(self):
         return invoke(_op("negative"), [self], {})
@@ -375,20 +364,8 @@ class NDArray:
         r = self._binary(other, "broadcast_not_equal", "_not_equal_scalar")
         return True if r is NotImplemented else r
 
-    def __gt__(self, other):
-        return self._binary(other, "broadcast_greater", "_greater_scalar")
-
-    def __ge__(self, other):
-        return self._binary(other, "broadcast_greater_equal", "_greater_equal_scalar")
-
-    def __lt__(self, other):
-        return self._binary(other, "broadcast_lesser", "_lesser_scalar")
-
-    def __le__(self, other):
-        return self._binary(other, "broadcast_lesser_equal", "_lesser_equal_scalar")
-
     # in place: the same buffer changes, so aliases (and views) see the new values
-    def _inplace(self, other, op_name, scalar_name):
+    def _inplace_slow(self, other, op_name, scalar_name):
         if ag_state.recording and self._ag is not None:
             raise MXNetError("in-place operations (+=, -=, x[:]=, ...) are not supported on arrays "
                              "that take part in autograd while recording; write y = x + ... instead")
@@ -397,21 +374,6 @@ class NDArray:
             return r
         self._assign_data(r._data)
         return self
-
-    def __iadd__(self, other):
-        return self._inplace(other, "broadcast_add", "_plus_scalar")
-
-    def __isub__(self, other):
-        return self._inplace(other, "broadcast_sub", "_minus_scalar")
-
-    def __imul__(self, other):
-        return self._inplace(other, "broadcast_mul", "_mul_scalar")
-
-    def __itruediv__(self, other):
-        return self._inplace(other, "broadcast_div", "_div_scalar")
-
-    def __imod__(self, other):
-        return self._inplace(other, "broadcast_mod", "_mod_scalar")
 
     def _assign_data(self, data):
         """Write ``data`` (a backend array, broadcastable) into this array's own buffer."""
@@ -423,6 +385,14 @@ class NDArray:
 
     # ------------------------------------------------------------------ indexing
     def __getitem__(self, key):
+        t = type(key)
+        if (t is int or t is slice and key.step in (None, 1)) and not ag_state.recording:
+            # a contiguous part of the first axis: a view sharing memory, as in MXNet
+            try:
+                return from_backend(self._data[key], self._ctx)
+            except IndexError:
+                raise MXIndexError("index %r is out of range for an array of shape %s"
+                                   % (key, self.shape)) from None
         return invoke(_op("_getitem"), [self], {"key": _raw_key(key, self._ctx)})
 
     def __setitem__(self, key, value):
@@ -443,6 +413,118 @@ class NDArray:
         except IndexError as e:
             raise MXIndexError("index %r is out of range for an array of shape %s: %s"
                                % (key, self.shape, e)) from None
+
+
+def _wrap(data, ctx):
+    r = _new(NDArray)
+    r._data = data
+    r._ctx = ctx
+    r._ag = None
+    return r
+
+
+def _arith(op_name, scalar_name, fn):
+    """A binary operator method: backend fast path, else the registry op via invoke."""
+    def method(self, other):
+        if not ag_state.recording:
+            t = type(other)
+            a = self._data
+            if t is NDArray:
+                b = other._data
+                if other._ctx is self._ctx and a.dtype is b.dtype:
+                    try:
+                        r = fn(a, b)
+                    except Exception:  # broadcast or overflow errors: the slow path explains
+                        r = None
+                    if r is not None and r.dtype is a.dtype:
+                        return _wrap(r, self._ctx)
+            elif t is float or t is int:
+                try:
+                    r = fn(a, other)
+                except Exception:
+                    r = None
+                # a Python scalar keeps the array's dtype (NumPy's NEP 50) unless it is a
+                # float with an integer array: MXNet casts the scalar first (slow path)
+                if r is not None and r.dtype is a.dtype:
+                    return _wrap(r, self._ctx)
+        return self._binary(other, op_name, scalar_name)
+    method.__name__ = fn.__name__
+    method.__doc__ = "``%s`` with broadcasting (MXNet's %s / %s)." % (fn.__name__, op_name, scalar_name)
+    return method
+
+
+def _compare(op_name, scalar_name, fn):
+    """A comparison method returning 0/1 in the array's dtype (fast path as in _arith)."""
+    def method(self, other):
+        if not ag_state.recording:
+            t = type(other)
+            a = self._data
+            if t is NDArray:
+                b = other._data
+                if other._ctx is self._ctx and a.dtype is b.dtype:
+                    try:
+                        return _wrap(fn(a, b).astype(a.dtype), self._ctx)
+                    except ValueError:
+                        pass
+            elif (t is float or t is int) and a.dtype.kind == "f":
+                return _wrap(fn(a, other).astype(a.dtype), self._ctx)
+        return self._binary(other, op_name, scalar_name)
+    method.__name__ = fn.__name__
+    method.__doc__ = "``%s``: 1 where true, 0 where false, in the array's dtype." % fn.__name__
+    return method
+
+
+def _inplace(op_name, scalar_name, fn):
+    """An in-place operator method: writes into the array's own buffer (aliases see it)."""
+    def method(self, other):
+        if not ag_state.recording:
+            t = type(other)
+            a = self._data
+            if t is NDArray:
+                if other._ctx is self._ctx and a.dtype is other._data.dtype:
+                    try:
+                        fn(a, other._data)
+                        return self
+                    except Exception:
+                        pass
+            elif t is float and a.dtype.kind == "f" or t is int and a.dtype.kind in "fiu":
+                try:
+                    fn(a, other)
+                    return self
+                except Exception:
+                    pass
+        return self._inplace_slow(other, op_name, scalar_name)
+    method.__name__ = fn.__name__
+    method.__doc__ = "In-place ``%s``: the array's buffer is updated." % fn.__name__
+    return method
+
+
+def _install_operators():
+    import operator as o
+    binary = {
+        "add": ("broadcast_add", "_plus_scalar", "_rplus", "broadcast_add", "_plus_scalar"),
+        "sub": ("broadcast_sub", "_minus_scalar", "_rsub", "_rsub_array", "_rminus_scalar"),
+        "mul": ("broadcast_mul", "_mul_scalar", "_rmul", "broadcast_mul", "_mul_scalar"),
+        "truediv": ("broadcast_div", "_div_scalar", "_rtruediv", "_rdiv_array", "_rdiv_scalar"),
+        "floordiv": ("broadcast_floor_div", "_floor_div_scalar", "_rfloordiv", "_rfloor_div_array",
+                     "_rfloor_div_scalar"),
+        "mod": ("broadcast_mod", "_mod_scalar", "_rmod", "_rmod_array", "_rmod_scalar"),
+        "pow": ("broadcast_power", "_power_scalar", "_rpow", "_rpower_array", "_rpower_scalar"),
+    }
+    for name, (op_name, scalar_name, _, rop_name, rscalar_name) in binary.items():
+        fn = getattr(o, name)
+        setattr(NDArray, "__%s__" % name, _arith(op_name, scalar_name, fn))
+        rfn = (lambda f: lambda a, b: f(b, a))(fn)
+        rfn.__name__ = "r" + name
+        setattr(NDArray, "__r%s__" % name, _arith(rop_name, rscalar_name, rfn))
+        if name not in ("floordiv", "pow"):
+            setattr(NDArray, "__i%s__" % name, _inplace(op_name, scalar_name, getattr(o, "i" + name)))
+    for name, base in (("gt", "greater"), ("ge", "greater_equal"), ("lt", "lesser"), ("le", "lesser_equal")):
+        setattr(NDArray, "__%s__" % name,
+                _compare("broadcast_" + base, "_%s_scalar" % base, getattr(o, name)))
+
+
+_install_operators()
 
 
 def _raw_key(key, ctx):

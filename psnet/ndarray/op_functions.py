@@ -48,16 +48,38 @@ def _bind(op, args, kwargs):
         if x is None:
             if i < len(given) or n in by_name:
                 continue
-            raise MXNetError("%s: missing input %r (inputs: %s)" % (op.name, n, ", ".join(input_names)))
+            raise MXNetError("%s takes %d array input(s) (%s), got %d: missing input %r"
+                             % (op.name, len(input_names), ", ".join(input_names), len(given), n))
         if not isinstance(x, NDArray):
             raise MXNetError("%s: input %r must be an NDArray, got %s" % (op.name, n, type(x).__name__))
         inputs.append(x)
     return inputs, kwargs
 
 
+def _static_inputs(op):
+    """The fixed input names of ``op``, or None when they depend on the attributes."""
+    if op.variadic or callable(op._inputs):
+        return None
+    return tuple(op.input_names())
+
+
 def make_function(op, public_name=None):
-    """The ``mx.nd`` function for ``op``."""
+    """The ``mx.nd`` function for ``op``.
+
+    Calls passing exactly the op's array inputs positionally (the common case) go straight
+    to :func:`invoke`; everything else is bound by MXNet's full calling convention.
+    """
+    names = _static_inputs(op)
+    n_in = -1 if names is None else len(names)
+    name_set = frozenset(names or ())
+
     def fn(*args, out=None, name=None, ctx=None, **kwargs):
+        if len(args) == n_in and (not kwargs or name_set.isdisjoint(kwargs)):
+            for x in args:
+                if type(x) is not NDArray:
+                    break
+            else:
+                return invoke(op, args, kwargs, out=out, ctx=ctx)
         inputs, attrs = _bind(op, args, kwargs)
         return invoke(op, inputs, attrs, out=out, ctx=ctx)
     fn.__name__ = public_name or op.name
