@@ -8,7 +8,7 @@ be differentiated again.
 import math
 
 from ..base import MXNetError, ShapeError
-from .registry import REQUIRED, register
+from .registry import register
 from . import _grad_util as G
 from . import _special
 
@@ -48,7 +48,7 @@ def _fc_infer_shape(attrs, in_shapes):
 
 
 @register("FullyConnected", inputs=_fc_inputs, infer_shape=_fc_infer_shape)
-def fully_connected(xp, data, weight, *bias, num_hidden=REQUIRED, no_bias=False, flatten=True):
+def fully_connected(xp, data, weight, *bias, num_hidden, no_bias=False, flatten=True):
     """y = x W^T + b with W of shape (num_hidden, in_units); ``flatten`` folds all but the
     first axis of ``data`` into in_units, otherwise the last axis is used."""
     x = _fc_2d(xp, data, flatten)
@@ -93,7 +93,7 @@ _ACTIVATIONS = {
 
 
 @register("Activation")
-def activation(xp, data, act_type=REQUIRED):
+def activation(xp, data, *, act_type):
     """Elementwise activation: relu, sigmoid, tanh, softrelu (log(1+e^x)) or softsign (x/(1+|x|))."""
     fn = _ACTIVATIONS.get(act_type)
     if fn is None:
@@ -329,7 +329,7 @@ def _embedding_index(xp, data, input_dim):
 
 
 @register("Embedding")
-def embedding(xp, data, weight, input_dim=REQUIRED, output_dim=REQUIRED, dtype="float32", sparse_grad=False):
+def embedding(xp, data, weight, *, input_dim, output_dim, dtype="float32", sparse_grad=False):
     """Rows of ``weight`` (input_dim, output_dim) picked by the integer values of ``data``;
     the output has shape data.shape + (output_dim,)."""
     if weight.shape != (int(input_dim), int(output_dim)):
