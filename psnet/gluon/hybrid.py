@@ -51,7 +51,8 @@ def call_symbolic(block, x, *args):
         _trace_state.memo = {}
     try:
         params = {k: _param_var(p) for k, p in block._reg_params.items()}
-        return block.hybrid_forward(_sym, x, *args, **params)
+        with _sym.Prefix(block.prefix):  # node names as MXNet: dense0_fullyconnected0
+            return block.hybrid_forward(_sym, x, *args, **params)
     finally:
         if outer is None:
             _trace_state.memo = None
@@ -99,12 +100,16 @@ class _GraphOp:
 
 
 class CachedGraph:
-    """A traced block compiled for execution: inputs and Parameters in plan slot order."""
+    """A graph compiled for execution, fed by call inputs and Parameters.
 
-    def __init__(self, block, n_inputs):
-        self.symbol, self.input_names, self.single = trace(block, n_inputs)
-        self.plan = GraphPlan(self.symbol)
-        params = {p.name: p for p in block.collect_params().values()}
+    ``symbol``'s variables named in ``input_names`` take the call's arrays in order;
+    every other variable must be a Parameter of ``params`` (``{name: Parameter}``).
+    ``single``: return one array instead of a list.
+    """
+
+    def __init__(self, symbol, input_names, single, params, owner):
+        self.symbol, self.input_names, self.single = symbol, list(input_names), single
+        self.plan = GraphPlan(symbol)
         where = {n: i for i, n in enumerate(self.input_names)}
         self.sources = []  # per plan input slot: int (call input) or Parameter
         for n in self.plan.input_names:
@@ -113,9 +118,8 @@ class CachedGraph:
             elif n in params:
                 self.sources.append(params[n])
             else:
-                raise MXNetError("hybridize: the traced graph of %s uses a variable %r that is "
-                                 "neither an input nor one of its Parameters" % (block.name, n))
-        self._shapes_done = set()
+                raise MXNetError("the graph of %s uses a variable %r that is neither an input (%s) "
+                                 "nor one of its Parameters" % (owner, n, ", ".join(self.input_names)))
 
     def _finish_deferred(self, inputs):
         """Infer and initialise Parameters whose shapes were left to the first call."""
@@ -132,6 +136,10 @@ class CachedGraph:
             p._finish_deferred_init()
 
     def __call__(self, *inputs):
+        """Run the graph on NDArrays ``inputs``; one tape node when recording."""
+        if len(inputs) != len(self.input_names):
+            raise MXNetError("the graph takes %d input(s) (%s), got %d"
+                             % (len(self.input_names), ", ".join(self.input_names), len(inputs)))
         ctx = inputs[0]._ctx
         self._finish_deferred(inputs)
         arrays = [inputs[s] if type(s) is int else s.data(ctx) for s in self.sources]
@@ -160,7 +168,9 @@ def call_cached(block, x, *args):
                              "pass other values as constructor arguments" % type(a).__name__)
     cache = block._cached_graph
     if cache is None or len(cache.input_names) != len(inputs):
-        cache = block._cached_graph = CachedGraph(block, len(inputs))
+        sym, names, single = trace(block, len(inputs))
+        params = {p.name: p for p in block.collect_params().values()}
+        cache = block._cached_graph = CachedGraph(sym, names, single, params, block.name)
     return cache(*inputs)
 
 
