@@ -77,7 +77,7 @@ def test_reset_local_keeps_global_and_nan_before_update():
     _feed(m, P[:1], L[:1])
     m.reset_local()
     assert math.isnan(m.get()[1])
-    assert m.get_global()[1] == 0.5
+    assert m.get_global()[1] == 0.75
     m.reset()
     assert math.isnan(m.get_global()[1])
 
