@@ -18,7 +18,7 @@ import numpy as np
 
 from .base import MXKeyError, MXNetError, ShapeError
 
-__all__ = ["InitDesc", "Initializer", "register", "create", "Load", "Mixed", "Zero", "One",
+__all__ = ["InitDesc", "Initializer", "register", "alias", "create", "Load", "Mixed", "Zero", "One",
            "Constant", "Uniform", "Normal", "Orthogonal", "Xavier", "MSRAPrelu", "LSTMBias"]
 
 _REGISTRY = {}
@@ -45,6 +45,15 @@ def register(klass):
         raise MXNetError("register expects an initializer class, got %r" % (klass,))
     _REGISTRY[klass.__name__.lower()] = klass
     return klass
+
+
+def alias(*aliases):
+    """Class decorator registering an initializer class under extra names."""
+    def reg(klass):
+        for name in aliases:
+            _REGISTRY[name.lower()] = klass
+        return klass
+    return reg
 
 
 def create(init, **kwargs):
@@ -241,6 +250,7 @@ class Mixed:
 
 
 @register
+@alias("zeros")
 class Zero(Initializer):
     """Fill with zeros."""
 
@@ -252,6 +262,7 @@ class Zero(Initializer):
 
 
 @register
+@alias("ones")
 class One(Initializer):
     """Fill with ones."""
 
@@ -283,10 +294,6 @@ class Constant(Initializer):
         value = self.value.asnumpy() if hasattr(self.value, "asnumpy") else self.value
         value = value.tolist() if isinstance(value, np.ndarray) else value
         return json.dumps([self.__class__.__name__.lower(), {"value": value}])
-
-
-_REGISTRY["zeros"] = Zero
-_REGISTRY["ones"] = One
 
 
 @register

@@ -203,31 +203,26 @@ class HuberLoss(Loss):
 class HingeLoss(Loss):
     """``max(0, margin - pred * label)`` for labels in {-1, 1}."""
 
+    _squared = False
+
     def __init__(self, margin=1, weight=None, batch_axis=0, **kwargs):
         super().__init__(weight, batch_axis, **kwargs)
         self._margin = margin
 
     def hybrid_forward(self, F, pred, label, sample_weight=None):
-        """Per-sample hinge loss."""
+        """Per-sample (squared) hinge loss."""
         label = _reshape_like(F, label, pred)
         loss = F.relu(self._margin - pred * label)
+        if self._squared:
+            loss = F.square(loss)
         loss = _apply_weighting(F, loss, self._weight, sample_weight)
         return self._mean(F, loss)
 
 
-class SquaredHingeLoss(Loss):
+class SquaredHingeLoss(HingeLoss):
     """``max(0, margin - pred * label)^2`` for labels in {-1, 1}."""
 
-    def __init__(self, margin=1, weight=None, batch_axis=0, **kwargs):
-        super().__init__(weight, batch_axis, **kwargs)
-        self._margin = margin
-
-    def hybrid_forward(self, F, pred, label, sample_weight=None):
-        """Per-sample squared hinge loss."""
-        label = _reshape_like(F, label, pred)
-        loss = F.square(F.relu(self._margin - pred * label))
-        loss = _apply_weighting(F, loss, self._weight, sample_weight)
-        return self._mean(F, loss)
+    _squared = True
 
 
 class LogisticLoss(Loss):

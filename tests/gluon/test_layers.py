@@ -146,7 +146,7 @@ def test_lambdas():
     np.testing.assert_allclose(hl(mx.nd.array(x)).asnumpy(), np.maximum(x, 0) * 2)
     assert repr(hl) == "HybridLambda(<lambda>)"
     assert nn.HybridLambda("sigmoid")(mx.nd.zeros((1,))).asscalar() == 0.5
-    with pytest.raises(MXNetError, match="nosuchfn"):
+    with pytest.raises(MXNetError, match="nosuchfn is not found"):
         nn.Lambda("nosuchfn")
 
 

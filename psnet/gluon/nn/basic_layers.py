@@ -259,55 +259,46 @@ class Flatten(HybridBlock):
         return self.__class__.__name__
 
 
-def _lookup_nd(function):
-    fn = getattr(nd, function, None)
-    if fn is None:
-        raise MXNetError("Function name %s is not found in ndarray." % function)
-    return fn
+def _resolve(kind, function, by_name):
+    """(callable, display name) of a Lambda's ``function``: a callable, or an ``mx.nd`` name
+    turned into a callable by ``by_name``."""
+    if isinstance(function, str):
+        if getattr(nd, function, None) is None:
+            raise MXNetError("%s: function name %s is not found in ndarray." % (kind, function))
+        return by_name(function), function
+    if callable(function):
+        return function, function.__name__
+    raise MXNetError("%s: unrecognized function %r: give a callable or the name of an mx.nd "
+                     "function" % (kind, function))
 
 
-class Lambda(Block):
+class _LambdaRepr:
+    """``Name(function)`` repr shared by Lambda and HybridLambda."""
+
+    def __repr__(self):
+        return "{name}({function})".format(name=self.__class__.__name__, function=self._func_name)
+
+
+class Lambda(_LambdaRepr, Block):
     """Wrap a function (or the name of an ``mx.nd`` function) as a Block."""
 
     def __init__(self, function, prefix=None):
         super().__init__(prefix=prefix)
-        if isinstance(function, str):
-            self._func = _lookup_nd(function)
-            self._func_name = function
-        elif callable(function):
-            self._func = function
-            self._func_name = function.__name__
-        else:
-            raise MXNetError("Lambda: unrecognized function %r: give a callable or the name of an "
-                             "mx.nd function" % (function,))
+        self._func, self._func_name = _resolve("Lambda", function, lambda name: getattr(nd, name))
 
     def forward(self, *args):
         """``function(*args)``."""
         return self._func(*args)
 
-    def __repr__(self):
-        return "{name}({function})".format(name=self.__class__.__name__, function=self._func_name)
 
-
-class HybridLambda(HybridBlock):
+class HybridLambda(_LambdaRepr, HybridBlock):
     """Wrap ``function(F, x, *args)`` (or the name of an operator) as a HybridBlock."""
 
     def __init__(self, function, prefix=None):
         super().__init__(prefix=prefix)
-        if isinstance(function, str):
-            _lookup_nd(function)
-            self._func = lambda F, *args: getattr(F, function)(*args)
-            self._func_name = function
-        elif callable(function):
-            self._func = function
-            self._func_name = function.__name__
-        else:
-            raise MXNetError("HybridLambda: unrecognized function %r: give a callable or the name "
-                             "of an operator" % (function,))
+        self._func, self._func_name = _resolve(
+            "HybridLambda", function, lambda name: lambda F, *args: getattr(F, name)(*args))
 
     def hybrid_forward(self, F, x, *args):
         """``function(F, x, *args)``."""
         return self._func(F, x, *args)
-
-    def __repr__(self):
-        return "{name}({function})".format(name=self.__class__.__name__, function=self._func_name)
