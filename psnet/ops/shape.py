@@ -14,19 +14,10 @@ def infer_reshape(src, shape, reverse=False):
     merges two consecutive dimensions, -4 splits one into the next two values (one may
     be -1).  ``reverse`` matches codes from the right.  Raises ShapeError naming both.
     """
+    orig = tuple(src)
     src, req = list(src), list(shape)
-    if reverse:
+    if reverse:  # MXNet simply matches both lists from the right
         src, req = src[::-1], req[::-1]
-        # -4 takes its two following values; reversed, they precede it
-        fixed, i = [], 0
-        while i < len(req):
-            if i + 2 < len(req) and req[i + 2] == -4:
-                fixed += [-4, req[i + 1], req[i]]
-                i += 3
-            else:
-                fixed.append(req[i])
-                i += 1
-        req = fixed
     out, i, j, infer_at = [], 0, 0, None
     try:
         while j < len(req):
@@ -35,7 +26,8 @@ def infer_reshape(src, shape, reverse=False):
                 out.append(src[i]); i += 1
             elif c == -1:
                 if infer_at is not None:
-                    raise ShapeError("reshape: more than one -1 in %s" % (tuple(shape),))
+                    raise ShapeError("cannot reshape array of shape %s into %s: more than one -1"
+                                     % (orig, tuple(shape)))
                 infer_at = len(out); out.append(1); i += 1
             elif c == -2:
                 out.extend(src[i:]); i = len(src)
@@ -49,16 +41,18 @@ def infer_reshape(src, shape, reverse=False):
                 if b == -1:
                     b = d // a
                 if a * b != d:
-                    raise ShapeError("reshape: cannot split dimension %d into (%d, %d)" % (d, a, b))
+                    raise ShapeError("cannot reshape array of shape %s into %s: dimension %d cannot be "
+                                     "split into (%d, %d)" % (orig, tuple(shape), d, a, b))
                 out += [a, b]; i += 1; j += 2
             elif c > 0:
                 out.append(c); i += 1
             else:
-                raise ShapeError("reshape: invalid code %d in %s" % (c, tuple(shape)))
+                raise ShapeError("cannot reshape array of shape %s into %s: invalid code %d"
+                                 % (orig, tuple(shape), c))
             j += 1
     except IndexError:
         raise ShapeError("cannot reshape array of shape %s into %s: the codes use more input "
-                         "dimensions than there are" % (tuple(src), tuple(shape))) from None
+                         "dimensions than there are" % (orig, tuple(shape))) from None
     total = 1
     for d in src:
         total *= d
@@ -68,15 +62,14 @@ def infer_reshape(src, shape, reverse=False):
             if k != infer_at:
                 known *= d
         if known == 0 or total % known:
-            raise ShapeError("cannot reshape array of shape %s into %s"
-                             % (tuple(src[::-1] if reverse else src), tuple(shape)))
+            raise ShapeError("cannot reshape array of shape %s into %s" % (orig, tuple(shape)))
         out[infer_at] = total // known
     size = 1
     for d in out:
         size *= d
     if size != total:
         raise ShapeError("cannot reshape array of shape %s into %s (%d elements vs %d)"
-                         % (tuple(src[::-1] if reverse else src), tuple(shape), total, size))
+                         % (orig, tuple(shape), total, size))
     return tuple(out[::-1] if reverse else out)
 
 
