@@ -12,6 +12,7 @@ _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.323
             -176.61502916214059, 12.507343278686905, -0.13857109526572012,
             9.9843695780195716e-6, 1.5056327351493116e-7)
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+_SHIFT = 10  # digamma/trigamma shift x above this before the asymptotic series
 
 
 def erf(xp, x):
@@ -90,13 +91,13 @@ def gamma(xp, x):
 
 
 def digamma(xp, x):
-    """psi(x) = d/dx log Gamma(x): recurrence up to x >= 6, then the asymptotic series."""
+    """psi(x) = d/dx log Gamma(x): recurrence up to x >= 10, then the asymptotic series."""
     x = x.astype(xp.float64)
     left = x < 0.5
     xr = xp.where(left, 1.0 - x, x)
     acc = xp.zeros_like(xr)
-    for _ in range(6):
-        small = xr < 6.0
+    for _ in range(_SHIFT):
+        small = xr < _SHIFT
         acc = acc - xp.where(small, 1.0 / xr, 0.0)
         xr = xp.where(small, xr + 1.0, xr)
     inv = 1.0 / xr
@@ -108,13 +109,13 @@ def digamma(xp, x):
 
 
 def trigamma(xp, x):
-    """psi'(x): recurrence up to x >= 6, then the asymptotic series (reflection below 0.5)."""
+    """psi'(x): recurrence up to x >= 10, then the asymptotic series (reflection below 0.5)."""
     x = x.astype(xp.float64)
     left = x < 0.5
     xr = xp.where(left, 1.0 - x, x)
     acc = xp.zeros_like(xr)
-    for _ in range(6):
-        small = xr < 6.0
+    for _ in range(_SHIFT):
+        small = xr < _SHIFT
         acc = acc + xp.where(small, 1.0 / (xr * xr), 0.0)
         xr = xp.where(small, xr + 1.0, xr)
     inv = 1.0 / xr
