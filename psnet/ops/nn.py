@@ -68,9 +68,12 @@ def _fc_grad(i, o, g, attrs):
     nd = G.nd()
     data, weight = i[0], i[1]
     flatten = attrs["flatten"]
-    x = data.reshape((data.shape[0], -1)) if flatten else data.reshape((-1, data.shape[-1]))
-    og = g[0].reshape((x.shape[0], weight.shape[0]))
-    grads = [nd.dot(og, weight).reshape(data.shape), nd.dot(og, x, transpose_a=True)]
+    x = data
+    if data.ndim != 2:  # reshapes are skipped on the common 2-d path (each is a dispatch)
+        x = data.reshape((data.shape[0], -1)) if flatten else data.reshape((-1, data.shape[-1]))
+    og = g[0] if g[0].ndim == 2 else g[0].reshape((x.shape[0], weight.shape[0]))
+    gx = nd.dot(og, weight)
+    grads = [gx if data.ndim == 2 else gx.reshape(data.shape), nd.dot(og, x, transpose_a=True)]
     if len(i) > 2:
         grads.append(nd.sum(og, axis=0))
     return grads
