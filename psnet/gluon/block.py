@@ -422,9 +422,9 @@ class HybridBlock(Block):
     :meth:`infer_shape` has filled their shapes from the inputs.
 
     ``hybridize()`` records the flags (``static_alloc``, ``static_shape``) and sets
-    ``_active``.  The traced, cached-graph execution plugs in at one seam,
-    :meth:`_call_cached`, which :meth:`forward` uses while ``_active``; until the Symbol
-    layer provides it, it runs the imperative path, so results are identical.
+    ``_active``.  The traced, cached-graph execution (:mod:`psnet.gluon.hybrid`) plugs in
+    at one seam, :meth:`_call_cached`, which :meth:`forward` uses while ``_active`` or when
+    called with a Symbol.
     """
 
     def __init__(self, prefix=None, params=None):
@@ -460,7 +460,7 @@ class HybridBlock(Block):
 
     def forward(self, x, *args):
         """Run :meth:`hybrid_forward` with ``F = mx.nd`` (or the cached graph when hybridized)."""
-        if self._active or _hybrid.is_symbol(x):
+        if self._active or (type(x) is not NDArray and _hybrid.is_symbol(x)):
             return self._call_cached(x, *args)
         return self._forward_imperative(x, *args)
 
