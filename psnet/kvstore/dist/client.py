@@ -74,8 +74,10 @@ class DistKVStore(KVStoreBase):
         self._poller = zmq.Poller()
         for sock in self._servers:
             self._poller.register(sock, zmq.POLLIN)
+        self._index = {sock: i for i, sock in enumerate(self._servers)}
         self._ids = itertools.count(1)
-        self._inflight = {}
+        self._inflight = {}                                   # rid -> _Request awaiting an answer
+        self._pushes = [collections.deque() for _ in self._servers]   # (rid, keys) sent, unconfirmed
         self._errors = []
         self._kind = KeyKind()
         self._gc = None
@@ -121,21 +123,24 @@ class DistKVStore(KVStoreBase):
         rid = next(self._ids)
         header = dict(extra, op=op, id=rid, rank=self._rank, sync=self._sync, keys=keys, parts=parts)
         wire.send(self._servers[server], header, arrays)
-        self._inflight[rid] = _Request(server, op, keys, fill)
+        if op == "push":    # answered only on error (see _answer)
+            self._pushes[server].append((rid, keys))
+        else:
+            self._inflight[rid] = _Request(server, op, keys, fill)
         return rid
 
     def _send_all(self, op, **extra):
         """Send one keyless request to every server; returns the request ids."""
         return [self._send(s, op, [], [], **extra) for s in range(len(self._servers))]
 
-    def _wait(self, ids=None, results=None):
-        """Process answers until the requests ``ids`` (all in flight when None) are done.
+    def _wait(self, ids, results=None):
+        """Process answers until the requests ``ids`` are done.
 
         ``results`` (a dict) receives ``rid -> (header, arrays)`` of those requests.
         Raises the first server error seen, or :class:`KVTimeoutError`.
         """
         deadline = time.monotonic() + self._cfg.timeout
-        mine = set(self._inflight) if ids is None else set(ids)
+        mine = set(ids)
         todo = mine & set(self._inflight)
         while todo and not self._errors:
             left = deadline - time.monotonic()
@@ -143,13 +148,14 @@ class DistKVStore(KVStoreBase):
             if not events:
                 raise KVTimeoutError(self._describe_timeout(todo))
             for sock, _ in events:
+                server = self._index[sock]
                 while True:
                     try:
                         header, arrays = wire.recv(sock, flags=zmq.NOBLOCK)
                     except zmq.Again:
                         break
                     rid = header.get("id")
-                    self._answer(rid, header, arrays)
+                    self._answer(server, rid, header, arrays)
                     todo.discard(rid)
                     if results is not None and rid in mine:
                         results[rid] = (header, arrays)
@@ -162,8 +168,20 @@ class DistKVStore(KVStoreBase):
             self._errors = [(rid, e) for rid, e in self._errors[1:] if rid not in mine]
             raise error
 
-    def _answer(self, rid, header, arrays):
-        req = self._inflight.pop(rid, None)
+    def _answer(self, server, rid, header, arrays):
+        """Handle one answer from ``server``.
+
+        A server answers a push only when it fails.  Answers on one connection arrive in
+        the order the server handled the requests, so an answer to request ``rid``
+        confirms every earlier push to that server.
+        """
+        pushes = self._pushes[server]
+        while pushes and pushes[0][0] < rid:
+            pushes.popleft()
+        if pushes and pushes[0][0] == rid:
+            req = _Request(server, "push", pushes.popleft()[1])
+        else:
+            req = self._inflight.pop(rid, None)
         if req is None:
             return
         if "error" in header:
@@ -230,15 +248,15 @@ class DistKVStore(KVStoreBase):
         self.pull(key, out, priority)
 
     def barrier(self):
-        """Wait until every worker reaches this point (pending pushes are answered first)."""
-        self._wait()
+        """Wait until every worker reaches this point (after the servers handled our pushes)."""
+        self._flush()
         self._ask_scheduler({"op": "barrier", "group": "worker"})
 
     _barrier = barrier
 
-    def _wait_all(self):
-        """Wait for every request in flight (raises any error a server reported)."""
-        self._wait()
+    def _flush(self):
+        """Wait until every server has handled everything sent so far (raises their errors)."""
+        self._wait(self._send_all("flush"))
 
     def num_dead_node(self, node_id, timeout=60):
         """How many nodes of group ``node_id`` (2 servers, 4 workers, 6 both) were silent ``timeout`` s."""
@@ -305,7 +323,7 @@ class DistKVStore(KVStoreBase):
         self._closed = True
         try:
             try:
-                self._wait()
+                self._flush()
             finally:
                 self._ask_scheduler({"op": "finish"})
         finally:

@@ -168,7 +168,10 @@ class Server:
                 self._merge(sk, slot, rank, arr)
             else:
                 self._apply(sk[0], slot, arr)
-        return {"ok": True}, []
+        return None     # a push is answered only when it fails
+
+    def _flush(self, ident, h, arrays):
+        return {"ok": True}, []   # requests are handled in order: all earlier ones are done
 
     def _pull(self, ident, h, arrays):
         sks = self._slot_keys(h)
@@ -228,7 +231,7 @@ class Server:
                              "optimizer states")
         return self.updater
 
-    _HANDLERS = {"init": _init, "push": _push, "pull": _pull, "set_optimizer": _set_optimizer,
+    _HANDLERS = {"init": _init, "push": _push, "flush": _flush, "pull": _pull, "set_optimizer": _set_optimizer,
                  "set_updater": _set_updater, "get_states": _get_states, "set_states": _set_states}
 
     # -- aggregation ----------------------------------------------------------------------

@@ -1,0 +1,116 @@
+"""Dist KVStore throughput: psnet dist_sync vs MXNet 1.9.1 dist_sync vs raw pyzmq, on loopback.
+
+2 workers, 1 and 2 servers, one float32 key of 4 KB / 1 MB / 16 MB / 64 MB.  A round is
+``push`` then ``pull`` of the key by every worker; reported: the round time and the
+per-worker throughput ``key bytes / round time`` (the measure bench/zmq_limit.py uses for
+its raw request/response ceiling).  MXNet runs when ``$MXNET_PYTHON`` or
+``~/mxref/bin/python`` has mxnet 1.9.1 (its pip build includes the dist kvstore); its
+roles start with the same DMLC_* variables, by importing mxnet.
+
+    python bench/kv_dist.py [--servers 1 2] [--sizes 4K 1M 16M 64M]
+"""
+import argparse
+import io
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from launcher import cluster  # noqa: E402
+from launcher.supervisor import Spec, Supervisor  # noqa: E402
+from zmq_limit import measure, parse_size, rounds_for  # noqa: E402
+
+WORKER = r"""
+import sys, time
+impl, sizes = sys.argv[1], [int(s) for s in sys.argv[2].split(",")]
+rounds = [int(r) for r in sys.argv[3].split(",")]
+mx = __import__(impl)
+kv = mx.kv.create("dist_sync")
+for key, (size, n) in enumerate(zip(sizes, rounds)):
+    a = mx.nd.ones((size // 4,))
+    out = mx.nd.zeros((size // 4,))
+    kv.init(key, a)
+    for _ in range(3):
+        kv.push(key, a); kv.pull(key, out=out); out.wait_to_read()
+    kv._barrier()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        kv.push(key, a)
+        kv.pull(key, out=out)
+        out.wait_to_read()
+    dt = (time.perf_counter() - t0) / n
+    print("ROUND %d %.9f" % (size, dt), flush=True)
+    kv._barrier()
+"""
+
+
+def mxnet_python():
+    """The interpreter with MXNet 1.9.1, or None."""
+    for cand in (os.environ.get("MXNET_PYTHON"), os.path.expanduser("~/mxref/bin/python")):
+        if cand and os.path.exists(cand):
+            ok = subprocess.run([cand, "-c", "import mxnet"], capture_output=True, timeout=120).returncode == 0
+            if ok:
+                return cand
+    return None
+
+
+def run_impl(impl, python, servers, sizes, workers=2):
+    """``{size: seconds per round}`` for ``impl`` ('psnet' or 'mxnet') with ``servers`` servers."""
+    port = cluster.free_port()
+    base = dict(os.environ, DMLC_PS_ROOT_URI="127.0.0.1", DMLC_PS_ROOT_PORT=str(port),
+                DMLC_NUM_SERVER=str(servers), DMLC_NUM_WORKER=str(workers), DMLC_NODE_HOST="127.0.0.1",
+                DMLC_INTERFACE="lo", PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1")
+    role_cmd = [python, "-c", "import %s" % impl]
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(WORKER)
+    args = [",".join(str(s) for s in sizes), ",".join(str(rounds_for(s)) for s in sizes)]
+    specs = [Spec("scheduler", role_cmd, dict(base, DMLC_ROLE="scheduler"), role="scheduler")]
+    specs += [Spec("server %d" % i, role_cmd, dict(base, DMLC_ROLE="server", DMLC_RANK=str(i)), role="server")
+              for i in range(servers)]
+    specs += [Spec("worker %d" % i, [python, f.name, impl] + args,
+                   dict(base, DMLC_ROLE="worker", DMLC_RANK=str(i))) for i in range(workers)]
+    out = io.BytesIO()
+    status = Supervisor(specs, grace=5, out=out).run()
+    os.unlink(f.name)
+    text = out.getvalue().decode(errors="replace")
+    if status != 0:
+        raise RuntimeError("%s job failed (%d):\n%s" % (impl, status, text[-3000:]))
+    times = {}
+    for line in text.splitlines():
+        if "] ROUND " in line:
+            _, size, dt = line.split("] ", 1)[1].split()
+            times.setdefault(int(size), []).append(float(dt))
+    return {s: max(ts) for s, ts in times.items()}
+
+
+def main():
+    """Print one table: round ms and GB/s per worker for psnet, MXNet and raw zmq, with ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--servers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--sizes", nargs="+", default=["4K", "1M", "16M", "64M"])
+    args = parser.parse_args()
+    sizes = [parse_size(s) for s in args.sizes]
+    mxpy = mxnet_python()
+    raw = {s: measure(s, clients=2) for s in sizes}
+    print("2 workers; GB/s = key bytes / round time, per worker; ratios are psnet / other")
+    print("%-4s %-5s | %9s %9s %9s | %7s %7s %7s | %8s %8s" % (
+        "srv", "size", "psnet ms", "mxnet ms", "zmq ms", "psnet", "mxnet", "zmq", "vs mxnet", "vs zmq"))
+    for servers in args.servers:
+        ps = run_impl("psnet", sys.executable, servers, sizes)
+        mx = run_impl("mxnet", mxpy, servers, sizes) if mxpy else {}
+        for text, s in zip(args.sizes, sizes):
+            gb = lambda t: s / t / 1e9 if t else float("nan")
+            mxt = mx.get(s)
+            print("%-4d %-5s | %9.3f %9s %9.3f | %7.2f %7s %7.2f | %8s %8.2f" % (
+                servers, text, ps[s] * 1e3, "%.3f" % (mxt * 1e3) if mxt else "-", raw[s][0] * 1e3,
+                gb(ps[s]), "%.2f" % gb(mxt) if mxt else "-", raw[s][1],
+                "%.2f" % (mxt / ps[s]) if mxt else "-", gb(ps[s]) / raw[s][1]))
+
+
+if __name__ == "__main__":
+    main()
