@@ -71,19 +71,21 @@ class Op:
         self.name = name
         self.forward = forward
         sig = inspect.signature(forward)
-        names, params, variadic = [], {}, False
+        names, params, variadic, open_attrs = [], {}, False, False
         for i, (pname, p) in enumerate(sig.parameters.items()):
             if i == 0:
                 continue  # xp
             if p.kind is p.VAR_POSITIONAL:
                 variadic = True
             elif p.kind is p.VAR_KEYWORD:
-                continue
+                open_attrs = True
             elif p.default is p.empty and p.kind is not p.KEYWORD_ONLY:
                 names.append(pname)
             elif pname not in _SPECIAL:
                 params[pname] = REQUIRED if p.default is p.empty else p.default
         self.params = params
+        # forward takes **attrs: any attribute is accepted (Custom passes them to the user's op)
+        self.open_attrs = open_attrs
         # a callable ``inputs`` names the inputs itself; ``*arrays`` then only receives them
         self.variadic = variadic and not callable(inputs)
         self.needs_train = "is_train" in sig.parameters
@@ -136,7 +138,7 @@ class Op:
         """``attrs`` with every default filled in; unknown or missing attributes are errors."""
         full = dict(self.params)
         for k, v in attrs.items():
-            if k not in full and not k.startswith("__"):
+            if k not in full and not k.startswith("__") and not self.open_attrs:
                 raise MXNetError("operator %s has no attribute %r (it takes: %s)"
                                  % (self.name, k, ", ".join(sorted(self.params)) or "none"))
             full[k] = v

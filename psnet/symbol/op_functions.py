@@ -29,7 +29,7 @@ def _bind(op, args, kwargs):
             raise MXNetError("%s: too many positional arguments" % op.name)
         kwargs.update(zip(names, rest))
     by_name = {k: kwargs.pop(k) for k in list(kwargs) if isinstance(kwargs[k], Symbol)}
-    probe = {k: v for k, v in kwargs.items() if k in op.params}
+    probe = {k: v for k, v in kwargs.items() if k in op.params or op.open_attrs}
     names = op.input_names(dict(op.params, **probe))
     if len(given) > len(names):
         raise MXNetError("%s takes %d input(s) (%s), got %d"
