@@ -194,6 +194,7 @@ def _leaky_relu_grad(i, o, g, attrs):
         gg = nd.sum(gg) if gamma.shape[0] == 1 or x.ndim < 2 else nd.sum(gg, axis=1, exclude=True)
         return [gx, gg.reshape(gamma.shape)]
     if t in ("elu", "selu"):
+        # the true derivative; MXNet 1.9.1 returns lambda * (y + alpha) for selu, which is not
         alpha, scale = (attrs["slope"], 1.0) if t == "elu" else (_SELU_ALPHA, _SELU_LAMBDA)
         neg = 1 - pos
         return [og * (pos + neg * alpha * nd.exp(x * neg)) * scale]
