@@ -181,6 +181,8 @@ def pick(xp, data, index, axis=-1, keepdims=False, mode="clip"):
     if axis is None:
         data, axis = data.reshape(-1), 0
     axis %= data.ndim
+    if index.ndim == data.ndim:  # MXNet also takes the index with the picked axis kept (size 1)
+        index = index.reshape(index.shape[:axis] + index.shape[axis + 1:])
     idx = xp.expand_dims(_as_index(xp, index, data.shape[axis], mode, "pick"), axis)
     r = xp.take_along_axis(data, idx, axis=axis)
     return r if keepdims else r.squeeze(axis)
