@@ -56,6 +56,17 @@ def test_softmax_cross_entropy_sparse_dense_logits():
                                [1.8955953, 3.4071259, 3.2228487, 0.0645465], rtol=1e-4)
 
 
+def test_softmax_cross_entropy_column_labels_and_gradient():
+    x = nd(PRED)
+    x.attach_grad()
+    with autograd.record():
+        loss = L.SoftmaxCrossEntropyLoss()(x, nd(LABELS.reshape(4, 1)))
+    loss.backward()
+    check(loss, -_log_softmax(PRED)[np.arange(4), LABELS.astype(int)])
+    onehot = np.eye(5)[LABELS.astype(int)]
+    np.testing.assert_allclose(x.grad.asnumpy(), np.exp(_log_softmax(PRED)) - onehot, rtol=1e-4, atol=1e-6)
+
+
 def test_softmax_cross_entropy_axis_and_weights():
     p = RS.randn(2, 3, 4).astype("float32")
     lab = np.array([[0, 1, 2, 0], [2, 2, 1, 0]], dtype="float32")
