@@ -32,6 +32,7 @@ class KVStore(KVStoreBase):
         self._keys = KeyKind()
         self._updater = None
         self._compression = None
+        self._merge = {}
 
     # ------------------------------------------------------------------ properties
     @property
@@ -142,38 +143,42 @@ class KVStore(KVStoreBase):
     def _push_one(self, key, values, dst):
         if self._compression is not None:
             values = [from_backend(self._compression.compress(key, v), v.context) for v in values]
-        elif self._updater is None and len(values) == 1:
-            copy_into(dst, values[0])
-            return
-        total = self._reduce(values, dst.context)
         if self._updater is None:
-            dst._data = total
-        else:
-            self._updater(key, from_backend(total, dst.context), dst)
+            self._reduce_into(values, dst)
+            return
+        merged = self._merge.get(key)
+        if merged is None:
+            merged = self._merge[key] = from_backend(dst._data.copy(), dst.context)
+        self._reduce_into(values, merged)
+        self._updater(key, merged, dst)
 
-    def _reduce(self, values, ctx):
-        """The sum of ``values`` as a new backend array on ``ctx``, by a pairwise tree.
+    def _reduce_into(self, values, out):
+        """Write the sum of ``values`` into NDArray ``out`` by a pairwise tree.
 
         'device' adds each pair on the device of its first array; 'local' moves every
-        value to ``ctx`` first.  The order of additions is the same in both.
+        value to ``out``'s context first.  The order of additions is the same in both,
+        so both stores give identical numbers; the last addition writes into ``out``.
         """
+        ctx = out.context
         if self._on_device:
             items = [(v._data, v.context) for v in values]
         else:
             items = [(backend_array_on(v._data, v.context, ctx), ctx) for v in values]
-        if len(items) == 1:
-            data, src_ctx = items[0]
-            return backend_array_on(data, src_ctx, ctx, copy=True)
-        while len(items) > 1:
-            nxt = []
-            for i in range(0, len(items) - 1, 2):
-                (a, ca), (b, cb) = items[i], items[i + 1]
-                nxt.append((a + backend_array_on(b, cb, ca), ca))
+        while len(items) > 2:
+            nxt = [(a + backend_array_on(b, cb, ca), ca)
+                   for (a, ca), (b, cb) in zip(items[0::2], items[1::2])]
             if len(items) % 2:
                 nxt.append(items[-1])
             items = nxt
-        data, src_ctx = items[0]
-        return backend_array_on(data, src_ctx, ctx)
+        (a, ca) = items[0]
+        if len(items) == 1:
+            out._data[...] = backend_array_on(a, ca, ctx)
+            return
+        b = backend_array_on(items[1][0], items[1][1], ca)
+        if ca.backend is ctx.backend:
+            ctx.backend.xp.add(a, b, out=out._data)
+        else:
+            out._data[...] = backend_array_on(a + b, ca, ctx)
 
 
 def _check_ndarrays(key, values, what):
@@ -182,14 +187,14 @@ def _check_ndarrays(key, values, what):
             raise MXNetError("%s: the values of key %r must be NDArrays, got %s" % (what, key, type(v).__name__))
 
 
-def backend_array_on(data, src_ctx, ctx, copy=False):
+def backend_array_on(data, src_ctx, ctx):
     """Backend array ``data`` (living on ``src_ctx``) as an array of ``ctx``'s backend.
 
-    No copy when both contexts share a backend (several ``cpu(i)``) unless ``copy``.
+    No copy when both contexts share a backend (several ``cpu(i)`` share NumPy).
     """
     src_b, dst_b = src_ctx.backend, ctx.backend
     if src_b is dst_b:
-        return data.copy() if copy else data
+        return data
     return dst_b.from_numpy(src_b.asnumpy(data))
 
 
