@@ -170,7 +170,7 @@ def leaky_relu(xp, data, *gamma, act_type="leaky", slope=0.25, lower_bound=0.125
         return data * _normal_cdf_np(xp, data)
     if act_type == "rrelu":
         if is_train:
-            slopes = rng.uniform(lower_bound, upper_bound, size=data.shape).astype(data.dtype)
+            slopes = (lower_bound + (upper_bound - lower_bound) * rng.random(data.shape)).astype(data.dtype)
         else:
             slopes = xp.full(data.shape, (lower_bound + upper_bound) / 2.0, dtype=data.dtype)
         mask = xp.where(pos, dt(1), slopes)

@@ -17,23 +17,38 @@ from .registry import register
 __all__ = ["DISTRIBUTIONS"]
 
 
+# Samplers use only the generator methods NumPy's and CuPy's Generators share (random,
+# standard_normal, standard_gamma, standard_exponential, poisson); the rest is arithmetic.
+def _neg_binomial(rng, size, k, p):
+    """Failures before the k-th success: Poisson(Gamma(k, (1 - p) / p))."""
+    return rng.poisson(rng.standard_gamma(k, size) * ((1.0 - p) / p), size)
+
+
 def _gen_neg_binomial(rng, size, mu, alpha):
     """Gamma-Poisson mixture: lam ~ Gamma(1/alpha, mu*alpha), x ~ Poisson(lam) (alpha -> 0: Poisson(mu))."""
-    alpha = np.maximum(alpha, 1e-12)
-    return rng.poisson(rng.gamma(1.0 / alpha, mu * alpha, size=size), size=size)
+    alpha = alpha.clip(1e-12, None) if hasattr(alpha, "clip") else max(float(alpha), 1e-12)
+    return rng.poisson(rng.standard_gamma(1.0 / alpha, size) * (mu * alpha), size)
 
 
 # name -> (parameter names with defaults, sampler(rng, size, *params) -> array)
 DISTRIBUTIONS = {
-    "uniform": ((("low", 0.0), ("high", 1.0)), lambda rng, size, low, high: rng.uniform(low, high, size)),
-    "normal": ((("loc", 0.0), ("scale", 1.0)), lambda rng, size, loc, scale: rng.normal(loc, scale, size)),
-    "gamma": ((("alpha", 1.0), ("beta", 1.0)), lambda rng, size, alpha, beta: rng.gamma(alpha, beta, size)),
-    "exponential": ((("lam", 1.0),), lambda rng, size, lam: rng.exponential(1.0 / lam, size)),
+    "uniform": ((("low", 0.0), ("high", 1.0)),
+                lambda rng, size, low, high: low + (high - low) * rng.random(size)),
+    "normal": ((("loc", 0.0), ("scale", 1.0)),
+               lambda rng, size, loc, scale: loc + _nonneg(scale, "scale") * rng.standard_normal(size)),
+    "gamma": ((("alpha", 1.0), ("beta", 1.0)),
+              lambda rng, size, alpha, beta: rng.standard_gamma(alpha, size) * beta),
+    "exponential": ((("lam", 1.0),), lambda rng, size, lam: rng.standard_exponential(size) / lam),
     "poisson": ((("lam", 1.0),), lambda rng, size, lam: rng.poisson(lam, size)),
-    "negative_binomial": ((("k", 1), ("p", 1.0)),
-                          lambda rng, size, k, p: rng.negative_binomial(k, p, size)),
+    "negative_binomial": ((("k", 1), ("p", 1.0)), _neg_binomial),
     "generalized_negative_binomial": ((("mu", 1.0), ("alpha", 1.0)), _gen_neg_binomial),
 }
+
+
+def _nonneg(value, name):
+    if bool((value < 0).any()) if hasattr(value, "any") else value < 0:
+        raise ValueError("%s must be non-negative, got %s" % (name, value))
+    return value
 
 
 def _out_dtype(dtype, default="float32"):
@@ -136,7 +151,7 @@ def sample_multinomial(xp, data, shape=(), get_prob=False, dtype="int32", rng=No
 @register("_shuffle", aliases=("shuffle",))
 def shuffle(xp, data, rng=None):
     """A copy of ``data`` with its first axis randomly permuted."""
-    return data[xp.asarray(rng.permutation(data.shape[0]))]
+    return data[xp.argsort(rng.random(data.shape[0]))]
 
 
 def _like(name, sampler_name):
