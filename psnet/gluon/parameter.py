@@ -17,16 +17,20 @@ from ..context import Context, cpu, current_context
 from ..ndarray import ndarray as _nd
 
 __all__ = ["Parameter", "Constant", "ParameterDict", "DeferredInitializationError",
-           "ParameterNotInitializedError", "tensor_types"]
+           "ParameterNotInitializedError", "ParameterStateError", "tensor_types"]
 
 tensor_types = (_nd.NDArray,)
 
 
-class DeferredInitializationError(MXNetError, RuntimeError):
+class ParameterStateError(MXNetError, RuntimeError):
+    """A Parameter used in a state that does not allow it (no gradient, other context...)."""
+
+
+class DeferredInitializationError(ParameterStateError):
     """A Parameter's data was requested before its deferred initialization could run."""
 
 
-class ParameterNotInitializedError(MXNetError, RuntimeError):
+class ParameterNotInitializedError(ParameterStateError):
     """A Parameter's data was requested before ``initialize()`` was called."""
 
 
@@ -165,8 +169,8 @@ class Parameter:
     def _check_and_get(self, arr_list, ctx):
         if arr_list is None:
             if self._data is not None:
-                raise MXNetError("Cannot get gradient array for Parameter '%s' because "
-                                 "grad_req='null'" % self.name)
+                raise ParameterStateError("Cannot get gradient array for Parameter '%s' because "
+                                          "grad_req='null'" % self.name)
             raise self._not_ready()
         if ctx is list:
             return arr_list
@@ -176,8 +180,8 @@ class Parameter:
             ctx = current_context()
         idx = self._ctx_map.get(ctx)
         if idx is None:
-            raise MXNetError("Parameter '%s' was not initialized on context %s. It was only "
-                             "initialized on %s." % (self.name, ctx, self._ctx_list))
+            raise ParameterStateError("Parameter '%s' was not initialized on context %s. It was only "
+                                      "initialized on %s." % (self.name, ctx, self._ctx_list))
         return arr_list[idx]
 
     def data(self, ctx=None):
