@@ -2,3 +2,4 @@
 from .datasets import MNIST, FashionMNIST, CIFAR10, CIFAR100, ImageFolderDataset
 
 __all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageFolderDataset"]
+from . import transforms  # noqa: E402,F401  (the vision pipeline's transforms)
