@@ -10,7 +10,9 @@ from ..ops import registry
 from .ndarray import NDArray, invoke
 
 __all__ = ["uniform", "normal", "randn", "exponential", "gamma", "poisson", "negative_binomial",
-           "generalized_negative_binomial", "multinomial", "shuffle", "randint"]
+           "generalized_negative_binomial", "multinomial", "shuffle", "randint", "uniform_like",
+           "normal_like", "exponential_like", "gamma_like", "poisson_like", "negative_binomial_like",
+           "generalized_negative_binomial_like"]
 
 
 def _helper(name, params, shape, dtype, ctx, out, kwargs):
@@ -100,3 +102,24 @@ def multinomial(data, shape=None, get_prob=False, out=None, dtype="int32", **kwa
 def shuffle(data, out=None, **kwargs):
     """A copy of ``data`` with its first axis randomly permuted."""
     return invoke(registry.get("_shuffle"), [data], kwargs, out=out)
+
+
+def _like_function(name):
+    pnames = _PARAMS[name]
+
+    def fn(data, *params, out=None, **kwargs):
+        attrs = dict(zip(pnames, params), **kwargs)
+        return invoke(registry.get("_random_%s_like" % name), [data], attrs, out=out)
+    fn.__name__ = name + "_like"
+    fn.__doc__ = ("Samples of the %s distribution (parameters %s) with the shape, dtype and context "
+                  "of ``data``." % (name, ", ".join(pnames)))
+    return fn
+
+
+uniform_like = _like_function("uniform")
+normal_like = _like_function("normal")
+exponential_like = _like_function("exponential")
+gamma_like = _like_function("gamma")
+poisson_like = _like_function("poisson")
+negative_binomial_like = _like_function("negative_binomial")
+generalized_negative_binomial_like = _like_function("generalized_negative_binomial")

@@ -165,5 +165,5 @@ def _like(name, sampler_name):
     register(name)(forward)
 
 
-_like("_random_uniform_like", "uniform")
-_like("_random_normal_like", "normal")
+for _name in DISTRIBUTIONS:
+    _like("_random_%s_like" % _name, _name)

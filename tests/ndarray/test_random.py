@@ -119,9 +119,18 @@ def test_shuffle_permutes_the_first_axis():
     np.testing.assert_array_equal(x.asnumpy()[:, 0], np.arange(0, 20, 2))  # input untouched
 
 
-def test_like_ops_and_invalid_parameters():
-    base = mx.nd.zeros((2, 3), dtype="float64")
-    assert mx.nd._random_uniform_like(base).dtype == np.float64
-    assert mx.nd._random_normal_like(base, loc=5, scale=0).asnumpy().tolist() == [[5] * 3] * 2
+def test_like_functions_take_shape_dtype_and_context_from_data():
+    base = mx.nd.zeros((2, 3), dtype="float64", ctx=mx.cpu(1))
+    for name in ("uniform", "normal", "exponential", "gamma", "poisson", "negative_binomial",
+                 "generalized_negative_binomial"):
+        a = getattr(mx.nd.random, name + "_like")(base)
+        assert (a.shape, a.dtype, a.context) == ((2, 3), np.float64, mx.cpu(1))
+    assert mx.nd.random.normal_like(base, loc=5, scale=0).asnumpy().tolist() == [[5] * 3] * 2
+    u = mx.nd.random.uniform_like(mx.nd.zeros((1000,)), 2, 3).asnumpy()
+    assert (u >= 2).all() and (u < 3).all()
+    assert abs(mx.nd.random.exponential_like(mx.nd.zeros((N,)), lam=4.0).asnumpy().mean() - 0.25) < 0.01
+
+
+def test_invalid_parameters():
     with pytest.raises(mx.MXNetError, match="_random_normal"):
         mx.nd.random.normal(0, -1, shape=(2,))
