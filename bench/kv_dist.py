@@ -13,7 +13,6 @@ import argparse
 import io
 import os
 import pathlib
-import subprocess
 import sys
 import tempfile
 
@@ -23,6 +22,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from launcher import cluster  # noqa: E402
 from launcher.supervisor import Spec, Supervisor  # noqa: E402
+from mxref import mxnet_python  # noqa: E402
 from zmq_limit import measure, parse_size, rounds_for  # noqa: E402
 
 WORKER = r"""
@@ -47,16 +47,6 @@ for key, (size, n) in enumerate(zip(sizes, rounds)):
     print("ROUND %d %.9f" % (size, dt), flush=True)
     kv._barrier()
 """
-
-
-def mxnet_python():
-    """The interpreter with MXNet 1.9.1, or None."""
-    for cand in (os.environ.get("MXNET_PYTHON"), os.path.expanduser("~/mxref/bin/python")):
-        if cand and os.path.exists(cand):
-            ok = subprocess.run([cand, "-c", "import mxnet"], capture_output=True, timeout=120).returncode == 0
-            if ok:
-                return cand
-    return None
 
 
 def run_impl(impl, python, servers, sizes, workers=2):

@@ -58,11 +58,20 @@ def make_function(op, public_name=None):
 def install_functions(namespace):
     """Add a Symbol function for every registered op to ``namespace``, plus fluent
     Symbol methods for the names NDArray has as methods.  Existing names are kept."""
-    from ..ndarray.op_functions import FLUENT_METHODS, _fluent
+    from ..ndarray.op_functions import FLUENT_METHODS
     for name in registry.list_ops():
         if name not in namespace:
             namespace[name] = make_function(registry.get(name), name)
     for name in FLUENT_METHODS:
         if name in namespace and not hasattr(Symbol, name):
-            setattr(Symbol, name, _fluent(namespace[name]))
+            setattr(Symbol, name, _method(namespace[name]))
 
+
+
+def _method(fn):
+    """``fn`` as a Symbol method taking the symbol as its first input."""
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method

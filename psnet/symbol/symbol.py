@@ -250,63 +250,11 @@ class Symbol:
             return create_op_symbol(scalar_name, [self], {"scalar": other})
         return NotImplemented
 
-    def __add__(self, o):
-        return self._binary(o, "elemwise_add", "_plus_scalar", "_plus")
-
-    __radd__ = __add__
-
-    def __sub__(self, o):
-        return self._binary(o, "elemwise_sub", "_minus_scalar", "_minus")
-
-    def __rsub__(self, o):
-        return self._binary(o, "elemwise_sub", "_rminus_scalar", "_minus", True)
-
-    def __mul__(self, o):
-        return self._binary(o, "elemwise_mul", "_mul_scalar", "_mul")
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, o):
-        return self._binary(o, "elemwise_div", "_div_scalar", "_div")
-
-    def __rtruediv__(self, o):
-        return self._binary(o, "elemwise_div", "_rdiv_scalar", "_div", True)
-
-    def __mod__(self, o):
-        return self._binary(o, "_mod", "_mod_scalar", "_mod")
-
-    def __rmod__(self, o):
-        return self._binary(o, "_mod", "_rmod_scalar", "_mod", True)
-
-    def __pow__(self, o):
-        return self._binary(o, "_power", "_power_scalar", "_power")
-
-    def __rpow__(self, o):
-        return self._binary(o, "_power", "_rpower_scalar", "_power", True)
-
     def __neg__(self):
         return create_op_symbol("_mul_scalar", [self], {"scalar": -1.0})
 
     def __abs__(self):
         return create_op_symbol("abs", [self], {})
-
-    def __eq__(self, o):
-        return self._binary(o, "_equal", "_equal_scalar", "_equal")
-
-    def __ne__(self, o):
-        return self._binary(o, "_not_equal", "_not_equal_scalar", "_not_equal")
-
-    def __gt__(self, o):
-        return self._binary(o, "_greater", "_greater_scalar", "_greater")
-
-    def __ge__(self, o):
-        return self._binary(o, "_greater_equal", "_greater_equal_scalar", "_greater_equal")
-
-    def __lt__(self, o):
-        return self._binary(o, "_lesser", "_lesser_scalar", "_lesser")
-
-    def __le__(self, o):
-        return self._binary(o, "_lesser_equal", "_lesser_equal_scalar", "_lesser_equal")
 
     __hash__ = object.__hash__
 
@@ -388,6 +336,41 @@ class Symbol:
         from ..context import current_context
         ctx = ctx if ctx is not None else current_context()
         return self.bind(ctx, kwargs, grad_req="null").forward()
+
+
+# operator -> (op of two Symbols, op with a scalar, automatic-name stem, operands swapped)
+_OPERATORS = {
+    "__add__": ("elemwise_add", "_plus_scalar", "_plus", False),
+    "__radd__": ("elemwise_add", "_plus_scalar", "_plus", False),
+    "__sub__": ("elemwise_sub", "_minus_scalar", "_minus", False),
+    "__rsub__": ("elemwise_sub", "_rminus_scalar", "_minus", True),
+    "__mul__": ("elemwise_mul", "_mul_scalar", "_mul", False),
+    "__rmul__": ("elemwise_mul", "_mul_scalar", "_mul", False),
+    "__truediv__": ("elemwise_div", "_div_scalar", "_div", False),
+    "__rtruediv__": ("elemwise_div", "_rdiv_scalar", "_div", True),
+    "__mod__": ("_mod", "_mod_scalar", "_mod", False),
+    "__rmod__": ("_mod", "_rmod_scalar", "_mod", True),
+    "__pow__": ("_power", "_power_scalar", "_power", False),
+    "__rpow__": ("_power", "_rpower_scalar", "_power", True),
+    "__eq__": ("_equal", "_equal_scalar", "_equal", False),
+    "__ne__": ("_not_equal", "_not_equal_scalar", "_not_equal", False),
+    "__gt__": ("_greater", "_greater_scalar", "_greater", False),
+    "__ge__": ("_greater_equal", "_greater_equal_scalar", "_greater_equal", False),
+    "__lt__": ("_lesser", "_lesser_scalar", "_lesser", False),
+    "__le__": ("_lesser_equal", "_lesser_equal_scalar", "_lesser_equal", False),
+}
+
+
+def _operator(name, op_name, scalar_name, hint, reflected):
+    def method(self, other):
+        return self._binary(other, op_name, scalar_name, hint, reflected)
+    method.__name__ = name
+    method.__doc__ = "``%s`` with another Symbol (%s) or a scalar (%s)." % (name, op_name, scalar_name)
+    return method
+
+
+for _name, _spec in _OPERATORS.items():
+    setattr(Symbol, _name, _operator(_name, *_spec))
 
 
 def _node_attr_view(node):
