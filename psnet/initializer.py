@@ -16,6 +16,7 @@ import re
 
 import numpy as np
 
+from . import ndarray as _nd
 from .base import MXKeyError, MXNetError, ShapeError
 
 __all__ = ["InitDesc", "Initializer", "register", "alias", "create", "Load", "Mixed", "Zero", "One",
@@ -203,8 +204,7 @@ class Load:
 
     def __init__(self, param, default_init=None, verbose=False):
         if isinstance(param, str):
-            from .ndarray import load as nd_load
-            param = nd_load(param)
+            param = _nd.load(param)
         self.param = {}
         for name, arr in param.items():
             if name.startswith("arg:") or name.startswith("aux:"):

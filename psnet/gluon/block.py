@@ -279,14 +279,13 @@ class Block:
 
         ``deduplicate``: save a shared Parameter once, under its first path.
         """
-        from .. import ndarray as nd
         params = self._collect_params_with_prefix()
         if deduplicate:
             seen = {}
             for key, val in params.items():
                 seen.setdefault(id(val), key)
             params = {key: val for key, val in params.items() if seen[id(val)] == key}
-        nd.save(filename, {key: val._reduce() for key, val in params.items()})
+        _F.save(filename, {key: val._reduce() for key, val in params.items()})
 
     def load_parameters(self, filename, ctx=None, allow_missing=False, ignore_extra=False,
                         cast_dtype=False, dtype_source="current"):
@@ -296,8 +295,7 @@ class Block:
         ``allow_missing`` / ``ignore_extra``), a shape or dtype mismatch (unless
         ``cast_dtype``) are errors naming the Parameter.
         """
-        from .. import ndarray as nd
-        loaded = nd.load(filename)
+        loaded = _F.load(filename)
         params = self._collect_params_with_prefix()
         if not loaded and not params:
             return

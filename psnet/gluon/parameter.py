@@ -14,6 +14,7 @@ from .. import autograd
 from .. import initializer
 from ..base import DTypeError, MXKeyError, MXNetError, ShapeError, normalize_dtype
 from ..context import Context, cpu, current_context
+from .. import ndarray as _nd_api
 from ..ndarray import ndarray as _nd
 
 __all__ = ["Parameter", "Constant", "ParameterDict", "DeferredInitializationError",
@@ -531,25 +532,23 @@ class ParameterDict:
 
     def save(self, filename, strip_prefix=""):
         """Save every Parameter (averaged over contexts) with ``mx.nd.save``, names minus ``strip_prefix``."""
-        from .. import ndarray as nd
         arg_dict = {}
         for param in self.values():
             if not param.name.startswith(strip_prefix):
                 raise MXNetError("Prefix '%s' is to be striped before saving, but Parameter's name "
                                  "'%s' does not start with '%s'." % (strip_prefix, param.name, strip_prefix))
             arg_dict[param.name[len(strip_prefix):]] = param._reduce()
-        nd.save(filename, arg_dict)
+        _nd_api.save(filename, arg_dict)
 
     def load(self, filename, ctx=None, allow_missing=False, ignore_extra=False, restore_prefix="",
              cast_dtype=False, dtype_source="current"):
         """Load Parameters saved by :meth:`save` (names get ``restore_prefix`` back)."""
-        from .. import ndarray as nd
         if restore_prefix:
             for name in self.keys():
                 if not name.startswith(restore_prefix):
                     raise MXNetError("restore_prefix is '%s' but Parameter name '%s' does not start "
                                      "with it" % (restore_prefix, name))
-        self.load_dict(nd.load(filename), ctx, allow_missing, ignore_extra, restore_prefix,
+        self.load_dict(_nd_api.load(filename), ctx, allow_missing, ignore_extra, restore_prefix,
                        filename, cast_dtype, dtype_source)
 
     def load_dict(self, param_dict, ctx=None, allow_missing=False, ignore_extra=False,
