@@ -137,3 +137,13 @@ def test_seed_makes_init_reproducible():
     mx.random.seed(7)
     b = _fill(mx.init.Normal(1.0), "w_weight", (5,))
     np.testing.assert_array_equal(a, b)
+
+
+def test_load_from_file(tmp_path):
+    f = str(tmp_path / "init.params")
+    mx.nd.save(f, {"aux:bn_moving_var": mx.nd.array([2.0, 3.0])})
+    a = mx.nd.zeros((2,))
+    mx.init.Load(f)("bn_moving_var", a)
+    np.testing.assert_array_equal(a.asnumpy(), [2, 3])
+    with pytest.raises(KeyError, match="bn_gamma"):
+        mx.init.Load(f)("bn_gamma", a)
