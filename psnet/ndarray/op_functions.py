@@ -149,8 +149,16 @@ FLUENT_METHODS = (
 )
 
 
-def _fluent(fn):
+_CALL_KEYWORDS = frozenset(("out", "name", "ctx"))
+
+
+def _fluent(fn, op):
+    """The NDArray method for ``fn``; a call with attributes only goes straight to invoke."""
+    direct = _static_inputs(op) is not None and len(op.input_names()) == 1
+
     def method(self, *args, **kwargs):
+        if direct and not args and (not kwargs or _CALL_KEYWORDS.isdisjoint(kwargs)):
+            return invoke(op, (self,), kwargs)
         return fn(self, *args, **kwargs)
     method.__name__ = fn.__name__
     method.__doc__ = fn.__doc__
@@ -174,7 +182,9 @@ def install_functions(namespace):
     for name in registry.list_ops():
         if name not in namespace:
             namespace[name] = make_function(registry.get(name), name)
+    registered = set(registry.list_ops())
     for name in FLUENT_METHODS:
         if name in namespace and not hasattr(NDArray, name):
-            setattr(NDArray, name, _fluent(namespace[name]))
+            fn = namespace[name]
+            setattr(NDArray, name, _fluent(fn, registry.get(name)) if name in registered else fn)
     NDArray.reshape = _reshape_method

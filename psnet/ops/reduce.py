@@ -43,16 +43,19 @@ def _spread_out(x, o, a):
     return _spread(x, o, a)
 
 
-def _forward_axes(ndim, axis, exclude):
-    """``norm_axes`` for a forward pass: None (faster in NumPy) when every axis is reduced."""
-    if (axis is None or axis == ()) and not exclude:
-        return None
-    return norm_axes(ndim, axis, exclude)
-
-
-def _reduction(name, fn, grad, aliases=(), doc=None):
+def _reduction(name, method, grad, aliases=(), doc=None):
+    """Register the reduction ``name`` computed by the array method ``method`` (or, for the
+    NaN-aware ones, the ``xp`` function of that name)."""
     def forward(xp, data, axis=None, keepdims=False, exclude=False):
-        return _keep(fn(xp, data, _forward_axes(data.ndim, axis, exclude), keepdims), data)
+        if (axis is None or axis == ()) and not exclude:
+            axes = None  # NumPy reduces fastest without an explicit axis tuple
+        else:
+            axes = norm_axes(data.ndim, axis, exclude)
+        if method.startswith("nan"):
+            r = getattr(xp, method)(data, axis=axes, keepdims=keepdims)
+        else:
+            r = getattr(data, method)(axis=axes, keepdims=keepdims)
+        return r if r.dtype is data.dtype else r.astype(data.dtype)
     forward.__doc__ = doc
     op = register(name, aliases=aliases)(forward)
     op.def_grad(lambda i, o, g, a: [grad(i[0], o[0], g[0], a)])
@@ -86,19 +89,15 @@ def _nanprod_grad(x, o, g, a):
     return _spread(x, g, a) * _spread_out(x, o, a) / safe * ok
 
 
-_reduction("sum", lambda xp, x, ax, k: x.sum(axis=ax, keepdims=k),
-           lambda x, o, g, a: _spread(x, g, a), ("sum_axis",), "Sum over ``axis`` (all axes by default).")
-_reduction("mean", lambda xp, x, ax, k: x.mean(axis=ax, keepdims=k), _mean_grad, (),
-           "Mean over ``axis`` (all axes by default).")
-_reduction("prod", lambda xp, x, ax, k: x.prod(axis=ax, keepdims=k), _prod_grad, (),
-           "Product over ``axis``.")
-_reduction("nansum", lambda xp, x, ax, k: xp.nansum(x, axis=ax, keepdims=k), _nansum_grad, (),
-           "Sum over ``axis`` treating NaN as 0.")
-_reduction("nanprod", lambda xp, x, ax, k: xp.nanprod(x, axis=ax, keepdims=k), _nanprod_grad, (),
-           "Product over ``axis`` treating NaN as 1.")
-_reduction("max", lambda xp, x, ax, k: x.max(axis=ax, keepdims=k), _extreme_grad, ("max_axis",),
+_reduction("sum", "sum", lambda x, o, g, a: _spread(x, g, a), ("sum_axis",),
+           "Sum over ``axis`` (all axes by default).")
+_reduction("mean", "mean", _mean_grad, (), "Mean over ``axis`` (all axes by default).")
+_reduction("prod", "prod", _prod_grad, (), "Product over ``axis``.")
+_reduction("nansum", "nansum", _nansum_grad, (), "Sum over ``axis`` treating NaN as 0.")
+_reduction("nanprod", "nanprod", _nanprod_grad, (), "Product over ``axis`` treating NaN as 1.")
+_reduction("max", "max", _extreme_grad, ("max_axis",),
            "Maximum over ``axis``; the gradient goes to every maximal element.")
-_reduction("min", lambda xp, x, ax, k: x.min(axis=ax, keepdims=k), _extreme_grad, ("min_axis",),
+_reduction("min", "min", _extreme_grad, ("min_axis",),
            "Minimum over ``axis``; the gradient goes to every minimal element.")
 
 
