@@ -12,6 +12,7 @@ Random values come straight from the array's context generator
 (``ctx.backend.rng(ctx)``), so ``mx.random.seed`` makes initialization reproducible.
 """
 import json
+import logging
 import re
 
 import numpy as np
@@ -117,7 +118,7 @@ class Initializer:
         self._print_func = None
 
     def set_verbosity(self, verbose=False, print_func=None):
-        """Print a statistic (by default the L2 norm / sqrt(size)) of each initialized array."""
+        """Log (``logging.info``) a statistic of each initialized array, by default its L2 norm / sqrt(size)."""
         self._verbose = verbose
         if print_func is None:
             def print_func(x):
@@ -127,7 +128,7 @@ class Initializer:
 
     def _verbose_print(self, desc, init, arr):
         if self._verbose and self._print_func:
-            print("Initialized %s as %s: %s" % (desc, init, self._print_func(arr)))
+            logging.info("Initialized %s as %s: %s", desc, init, self._print_func(arr))
 
     def dumps(self):
         """The JSON string ``["name", {kwargs}]`` that :func:`create` turns back into this initializer."""
@@ -222,7 +223,7 @@ class Load:
                                  "target %s vs loaded %s" % (name, arr.shape, src.shape))
             arr[:] = src.as_in_context(arr.context) if hasattr(src, "as_in_context") else src
             if self.verbose:
-                print("Initialized %s by loading" % name)
+                logging.info("Initialized %s by loading", name)
         elif self.default_init is not None:
             self.default_init(name, arr)
         else:

@@ -147,3 +147,11 @@ def test_load_from_file(tmp_path):
     np.testing.assert_array_equal(a.asnumpy(), [2, 3])
     with pytest.raises(KeyError, match="bn_gamma"):
         mx.init.Load(f)("bn_gamma", a)
+
+
+def test_verbose_logs_each_parameter(caplog):
+    import logging
+    caplog.set_level(logging.INFO)
+    net = mx.gluon.nn.Dense(2, in_units=3)
+    net.initialize(mx.init.One(), verbose=True)
+    assert any(net.weight.name in r.getMessage() and ": 1.0" in r.getMessage() for r in caplog.records)
