@@ -423,54 +423,36 @@ def _wrap(data, ctx):
     return r
 
 
-def _arith(op_name, scalar_name, fn):
-    """A binary operator method: backend fast path, else the registry op via invoke."""
+def _binary_method(op_name, scalar_name, fn, compare=False):
+    """A binary operator method: a backend fast path for the common case (not recording,
+    one context, one dtype), else the registry op through invoke.  Comparisons
+    (``compare``) return 0/1 in the array's dtype."""
     def method(self, other):
         if not ag_state.recording:
             t = type(other)
             a = self._data
+            b = None
             if t is NDArray:
-                b = other._data
-                if other._ctx is self._ctx and a.dtype is b.dtype:
-                    try:
-                        r = fn(a, b)
-                    except Exception:  # broadcast or overflow errors: the slow path explains
-                        r = None
-                    if r is not None and r.dtype is a.dtype:
-                        return _wrap(r, self._ctx)
-            elif t is float or t is int:
+                if other._ctx is self._ctx and other._data.dtype is a.dtype:
+                    b = other._data
+            elif (t is float or t is int) and (not compare or a.dtype.kind == "f"):
+                # NumPy keeps the array's dtype for a Python scalar (NEP 50); an integer
+                # array with a float scalar gives another dtype and takes the slow path,
+                # where the scalar is cast first, as MXNet does
+                b = other
+            if b is not None:
                 try:
-                    r = fn(a, other)
-                except Exception:
+                    r = fn(a, b)
+                except Exception:  # broadcast or overflow errors: the slow path explains them
                     r = None
-                # a Python scalar keeps the array's dtype (NumPy's NEP 50) unless it is a
-                # float with an integer array: MXNet casts the scalar first (slow path)
-                if r is not None and r.dtype is a.dtype:
-                    return _wrap(r, self._ctx)
+                if r is not None:
+                    if compare:
+                        return _wrap(r.astype(a.dtype), self._ctx)
+                    if r.dtype is a.dtype:
+                        return _wrap(r, self._ctx)
         return self._binary(other, op_name, scalar_name)
     method.__name__ = fn.__name__
     method.__doc__ = "``%s`` with broadcasting (MXNet's %s / %s)." % (fn.__name__, op_name, scalar_name)
-    return method
-
-
-def _compare(op_name, scalar_name, fn):
-    """A comparison method returning 0/1 in the array's dtype (fast path as in _arith)."""
-    def method(self, other):
-        if not ag_state.recording:
-            t = type(other)
-            a = self._data
-            if t is NDArray:
-                b = other._data
-                if other._ctx is self._ctx and a.dtype is b.dtype:
-                    try:
-                        return _wrap(fn(a, b).astype(a.dtype), self._ctx)
-                    except ValueError:
-                        pass
-            elif (t is float or t is int) and a.dtype.kind == "f":
-                return _wrap(fn(a, other).astype(a.dtype), self._ctx)
-        return self._binary(other, op_name, scalar_name)
-    method.__name__ = fn.__name__
-    method.__doc__ = "``%s``: 1 where true, 0 where false, in the array's dtype." % fn.__name__
     return method
 
 
@@ -500,28 +482,28 @@ def _inplace(op_name, scalar_name, fn):
 
 
 def _install_operators():
+    """Attach the arithmetic, reflected, in-place and comparison operators to NDArray."""
     import operator as o
-    binary = {
-        "add": ("broadcast_add", "_plus_scalar", "_rplus", "broadcast_add", "_plus_scalar"),
-        "sub": ("broadcast_sub", "_minus_scalar", "_rsub", "_rsub_array", "_rminus_scalar"),
-        "mul": ("broadcast_mul", "_mul_scalar", "_rmul", "broadcast_mul", "_mul_scalar"),
-        "truediv": ("broadcast_div", "_div_scalar", "_rtruediv", "_rdiv_array", "_rdiv_scalar"),
-        "floordiv": ("broadcast_floor_div", "_floor_div_scalar", "_rfloordiv", "_rfloor_div_array",
-                     "_rfloor_div_scalar"),
-        "mod": ("broadcast_mod", "_mod_scalar", "_rmod", "_rmod_array", "_rmod_scalar"),
-        "pow": ("broadcast_power", "_power_scalar", "_rpow", "_rpower_array", "_rpower_scalar"),
+    binary = {  # name: (array op, scalar op, reflected array op, reflected scalar op)
+        "add": ("broadcast_add", "_plus_scalar", "broadcast_add", "_plus_scalar"),
+        "sub": ("broadcast_sub", "_minus_scalar", "_rsub_array", "_rminus_scalar"),
+        "mul": ("broadcast_mul", "_mul_scalar", "broadcast_mul", "_mul_scalar"),
+        "truediv": ("broadcast_div", "_div_scalar", "_rdiv_array", "_rdiv_scalar"),
+        "floordiv": ("broadcast_floor_div", "_floor_div_scalar", "_rfloor_div_array", "_rfloor_div_scalar"),
+        "mod": ("broadcast_mod", "_mod_scalar", "_rmod_array", "_rmod_scalar"),
+        "pow": ("broadcast_power", "_power_scalar", "_rpower_array", "_rpower_scalar"),
     }
-    for name, (op_name, scalar_name, _, rop_name, rscalar_name) in binary.items():
+    for name, (op_name, scalar_name, rop_name, rscalar_name) in binary.items():
         fn = getattr(o, name)
-        setattr(NDArray, "__%s__" % name, _arith(op_name, scalar_name, fn))
+        setattr(NDArray, "__%s__" % name, _binary_method(op_name, scalar_name, fn))
         rfn = (lambda f: lambda a, b: f(b, a))(fn)
         rfn.__name__ = "r" + name
-        setattr(NDArray, "__r%s__" % name, _arith(rop_name, rscalar_name, rfn))
+        setattr(NDArray, "__r%s__" % name, _binary_method(rop_name, rscalar_name, rfn))
         if name not in ("floordiv", "pow"):
             setattr(NDArray, "__i%s__" % name, _inplace(op_name, scalar_name, getattr(o, "i" + name)))
     for name, base in (("gt", "greater"), ("ge", "greater_equal"), ("lt", "lesser"), ("le", "lesser_equal")):
         setattr(NDArray, "__%s__" % name,
-                _compare("broadcast_" + base, "_%s_scalar" % base, getattr(o, name)))
+                _binary_method("broadcast_" + base, "_%s_scalar" % base, getattr(o, name), compare=True))
 
 
 _install_operators()

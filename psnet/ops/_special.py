@@ -90,16 +90,23 @@ def gamma(xp, x):
     return xp.where(x > 0, mag, neg_sign * mag)
 
 
-def digamma(xp, x):
-    """psi(x) = d/dx log Gamma(x): recurrence up to x >= 10, then the asymptotic series."""
+def _shift_up(xp, x, step):
+    """Reflect x < 0.5 to 1 - x, then shift up past ``_SHIFT`` by the recurrence:
+    returns (mask of reflected entries, shifted x, sum of ``step(x + k)`` over the shifts)."""
     x = x.astype(xp.float64)
     left = x < 0.5
     xr = xp.where(left, 1.0 - x, x)
     acc = xp.zeros_like(xr)
     for _ in range(_SHIFT):
         small = xr < _SHIFT
-        acc = acc - xp.where(small, 1.0 / xr, 0.0)
+        acc = acc + xp.where(small, step(xr), 0.0)
         xr = xp.where(small, xr + 1.0, xr)
+    return left, xr, acc
+
+
+def digamma(xp, x):
+    """psi(x) = d/dx log Gamma(x): recurrence up to x >= 10, then the asymptotic series."""
+    left, xr, acc = _shift_up(xp, x, lambda v: -1.0 / v)
     inv = 1.0 / xr
     inv2 = inv * inv
     series = xp.log(xr) - 0.5 * inv - inv2 * (1.0 / 12 - inv2 * (1.0 / 120 - inv2 * (1.0 / 252 - inv2 * (
@@ -110,14 +117,7 @@ def digamma(xp, x):
 
 def trigamma(xp, x):
     """psi'(x): recurrence up to x >= 10, then the asymptotic series (reflection below 0.5)."""
-    x = x.astype(xp.float64)
-    left = x < 0.5
-    xr = xp.where(left, 1.0 - x, x)
-    acc = xp.zeros_like(xr)
-    for _ in range(_SHIFT):
-        small = xr < _SHIFT
-        acc = acc + xp.where(small, 1.0 / (xr * xr), 0.0)
-        xr = xp.where(small, xr + 1.0, xr)
+    left, xr, acc = _shift_up(xp, x, lambda v: 1.0 / (v * v))
     inv = 1.0 / xr
     inv2 = inv * inv
     series = inv + 0.5 * inv2 + inv * inv2 * (1.0 / 6 - inv2 * (1.0 / 30 - inv2 * (1.0 / 42 - inv2 / 30)))

@@ -4,6 +4,8 @@ MXNet semantics kept here: ``a + b`` broadcasts; comparisons return 0/1 in the i
 dtype; a scalar is cast to the array's dtype before the op (``int32 * 2.7`` multiplies
 by 2, as MXNet 1.9.1 does); the result keeps the array's dtype.
 """
+import numpy as np
+
 from ..base import DTypeError, MXNetError, ShapeError
 from .registry import register
 from . import _grad_util as G
@@ -31,9 +33,17 @@ def _binary(name, fn, grad=None, aliases=()):
     return op
 
 
+def _cast_scalar(dtype, scalar):
+    """``scalar`` in ``dtype`` as MXNet casts it (2.7 -> 2 for int32; wrapping out-of-range ints)."""
+    try:
+        return dtype.type(scalar)
+    except OverflowError:
+        return np.array(scalar).astype(dtype)[()]
+
+
 def _scalar(name, fn, grad=None, aliases=()):
     def forward(xp, data, scalar=0.0):
-        return _same_dtype(fn(xp, data, data.dtype.type(scalar)), data)
+        return _same_dtype(fn(xp, data, _cast_scalar(data.dtype, scalar)), data)
     forward.__doc__ = "Elementwise %s of an array and a scalar." % name
     op = register(name, aliases=aliases)(forward)
     if grad is not None:
