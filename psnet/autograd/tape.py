@@ -18,15 +18,20 @@ __all__ = ["Leaf", "Node", "record_op", "mark_leaf", "backward", "grad"]
 
 
 class Leaf:
-    """Autograd info of a variable: its gradient buffer and how to write it."""
+    """Autograd info of a variable: its gradient buffer and how to write it.
 
-    __slots__ = ("grad", "grad_req")
+    ``fresh`` is set by :func:`backward` when it writes the gradient; ``gluon.Trainer``
+    clears it after an update (MXNet's stale-gradient check).
+    """
+
+    __slots__ = ("grad", "grad_req", "fresh")
 
     def __init__(self, grad, grad_req):
         if grad_req not in ("write", "add", "null"):
             raise MXNetError("grad_req must be 'write', 'add' or 'null', got %r" % (grad_req,))
         self.grad = grad
         self.grad_req = grad_req
+        self.fresh = False
 
 
 class Node:
@@ -170,6 +175,7 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
             leaf.grad._assign_data(g._data)
         elif leaf.grad_req == "add":
             leaf.grad._assign_data(leaf.grad._data + g._data)
+        leaf.fresh = True
 
 
 def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False, train_mode=True):
@@ -182,7 +188,10 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
                              "(or mark_variables) before recording")
     leaf_grads = _run(heads, head_grads, retain_graph, create_graph, train_mode)
     out = []
-    for v in variables:
+    for k, v in enumerate(variables):
         entry = leaf_grads.get(id(v))
-        out.append(entry[1] if entry is not None else _zeros(v.shape, ctx=v._ctx, dtype=v._data.dtype))
+        if entry is None:  # MXNet refuses too
+            raise MXNetError("autograd.grad: variable #%d (shape %s) is not in the graph of the heads; "
+                             "they do not depend on it" % (k, v.shape))
+        out.append(entry[1])
     return out
