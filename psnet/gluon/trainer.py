@@ -238,23 +238,49 @@ class Trainer:
     def _update(self, ignore_stale_grad=False):
         """Apply the Trainer's optimizer to every context's copy (not with update_on_kvstore).
 
-        psnet cannot tell stale gradients from fresh ones, so ``ignore_stale_grad`` is
-        accepted and every parameter with a gradient is updated.
+        A gradient that no ``backward`` wrote since the last step is stale: an error
+        naming the parameter, or with ``ignore_stale_grad`` that copy is left alone.
         """
+        fresh = self._take_fresh(ignore_stale_grad)
         if self._kvstore is not None and self._update_on_kvstore:
             return
         plans = self._fused
         if plans is None or not all(g.valid() for groups, _ in plans for g in groups):
             plans = self._fused = self._plan_updates()
-        for (groups, rest), updater, ctx_i in zip(plans, self._updaters, range(len(plans))):
-            todo = list(rest)
+        params = self._params
+        for ctx_i, ((groups, rest), updater) in enumerate(zip(plans, self._updaters)):
+            ok = fresh[ctx_i]
+            todo = [i for i in rest if i in ok]
             for g in groups:
-                if not g.step():
-                    todo.extend(g.indices)
+                if not (ok.issuperset(g.indices) and g.step()):
+                    todo.extend(i for i in g.indices if i in ok)
             if todo:
-                params = self._params
                 updater(todo, [params[i].list_grad()[ctx_i] for i in todo],
                         [params[i].list_data()[ctx_i] for i in todo])
+
+    def _take_fresh(self, ignore_stale_grad):
+        """Per context, the indices whose gradient is fresh; clears the marks."""
+        fresh = [set() for _ in self._contexts]
+        marks = []
+        for i, p in enumerate(self._params):
+            if p.grad_req == "null":
+                continue
+            for ctx_i, data in enumerate(p.list_data()):
+                ag = data._ag
+                if getattr(ag, "fresh", False):
+                    fresh[ctx_i].add(i)
+                    marks.append(ag)
+                elif not ignore_stale_grad:
+                    raise UserWarning(
+                        "Gradient of Parameter `%s` on context %s has not been updated by backward "
+                        "since last `step`. This could mean a bug in your model that made it only "
+                        "use a subset of the Parameters (Blocks) for this iteration. If you are "
+                        "intentionally only using a subset, call step with ignore_stale_grad=True "
+                        "to suppress this warning and skip updating of Parameters with stale "
+                        "gradient" % (p.name, data.context))
+        for ag in marks:
+            ag.fresh = False
+        return fresh
 
     def _plan_updates(self):
         """Per context: (fused groups, indices updated one by one)."""

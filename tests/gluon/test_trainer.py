@@ -231,3 +231,24 @@ def test_compression_params_reach_the_store():
     _train(net, trainer, ctxs, X, steps=1)  # every gradient is below the threshold: nothing moves
     np.testing.assert_array_equal(net.weight.data(ctxs[0]).asnumpy(), np.array(W0, np.float32))
     assert trainer._kvstore._compression.get_params() == {"type": "2bit", "threshold": 100.0}
+
+
+@pytest.mark.parametrize("nctx", [1, 2])
+def test_stale_gradients(nctx):
+    ctxs = [mx.cpu(i) for i in range(nctx)]
+    used, unused = _dense(ctxs), _dense(ctxs)
+    params = list(used.collect_params().values()) + list(unused.collect_params().values())
+    trainer = gluon.Trainer(params, "sgd", {"learning_rate": 0.1}, update_on_kvstore=False)
+    xs = gluon.utils.split_and_load(mx.nd.array(X), ctxs)
+    with autograd.record():
+        losses = [(used(a) ** 2).sum() for a in xs]
+    for loss in losses:
+        loss.backward()
+    with pytest.raises(UserWarning, match="`%s`.*has not been updated by backward" % unused.weight.name):
+        trainer.step(6)
+    trainer.step(6, ignore_stale_grad=True)
+    for c in ctxs:
+        np.testing.assert_array_equal(unused.weight.data(c).asnumpy(), np.array(W0, np.float32))
+        assert not np.allclose(used.weight.data(c).asnumpy(), W0)
+    with pytest.raises(UserWarning, match=used.weight.name):  # used once, now stale too
+        trainer.step(6)
