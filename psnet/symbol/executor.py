@@ -121,11 +121,12 @@ class GraphPlan:
 
         ``head_grads`` holds one raw array (or None for ones) per head.  Each node's
         gradient is traced once per input signature into a raw-array program
-        (:mod:`psnet.symbol.grad_trace`) and replayed afterwards.
+        (:mod:`psnet.symbol.grad_trace`), pruned to the gradients that are needed, and
+        replayed afterwards.
         """
         steps, live = self.backward_steps(wanted)
         xp = ctx.backend.xp
-        sig = (is_train,) + tuple((v.shape, v.dtype) for v in vals[:len(self.input_names)])
+        sig = (is_train, tuple(wanted)) + tuple((v.shape, v.dtype) for v in vals[:len(self.input_names)])
         programs = self._programs.get(sig)
         if programs is None:
             programs = self._programs[sig] = {}
@@ -145,7 +146,7 @@ class GraphPlan:
                     attrs = dict(attrs, is_train=is_train)
                 igrads, prog = trace_grad(node.op, attrs, [vals[s] for s in ins],
                                           [vals[s] for s in outs], og, ctx, is_train)
-                programs[idx] = prog if prog is not None else False
+                programs[idx] = prog.pruned([s in live for s in ins]) if prog is not None else False
             elif prog is False:
                 if flags & 1:
                     attrs = dict(attrs, is_train=is_train)

@@ -28,15 +28,28 @@ class GradProgram:
     __slots__ = ("steps", "results", "n_regs")
 
     def __init__(self, steps, results, n_regs):
-        self.steps = steps        # (forward, input registers, first output register, attrs)
+        self.steps = steps        # (forward, input registers, first output register, attrs, n_out)
         self.results = results    # register of each input gradient, or None
         self.n_regs = n_regs
+
+    def pruned(self, keep):
+        """The program computing only the gradients whose ``keep`` flag is true (the
+        steps that serve only dropped gradients go: no data gradient for a first layer)."""
+        results = [r if k else None for r, k in zip(self.results, keep)]
+        needed = {r for r in results if r is not None}
+        steps = []
+        for step in reversed(self.steps):
+            base, n_out = step[2], step[4]
+            if any(base + k in needed for k in range(n_out)):
+                steps.append(step)
+                needed.update(step[1])
+        return GradProgram(steps[::-1], results, self.n_regs)
 
     def run(self, xp, leaves):
         """The input gradients (raw arrays or None) for leaf values ``leaves``."""
         regs = list(leaves)
         regs.extend([None] * (self.n_regs - len(regs)))
-        for fwd, ins, base, attrs in self.steps:
+        for fwd, ins, base, attrs, _ in self.steps:
             res = fwd(xp, *[regs[i] for i in ins], **attrs)
             if type(res) is tuple or type(res) is list:
                 for k, r in enumerate(res):
@@ -68,7 +81,7 @@ def _compile(results, leaf_index, n_leaves):
             fwd = getattr(node.op, "forward", None)
             if fwd is None:
                 raise _Untraceable()
-            steps.append((fwd, ins, base, node.attrs))
+            steps.append((fwd, ins, base, node.attrs, len(node.outputs)))
         return base + k
 
     refs = [None if g is None else reg(g) for g in results]
