@@ -6,7 +6,7 @@ identity, sigmoid), and backward *ignores the incoming head gradient* and return
 gradient of the matching loss with respect to the input, computed from the label.  The
 label gets no gradient.
 """
-from ..base import MXNetError, ShapeError
+from ..base import MXNetError, NotSupportedError, ShapeError
 from .registry import register
 from . import _grad_util as G
 from .nn import _log_softmax_np, _sigmoid, _softmax_np
@@ -65,7 +65,12 @@ def softmax_output(xp, data, label, grad_scale=1.0, ignore_label=-1.0, multi_out
                    smooth_alpha=0.0):
     """Softmax over the last axis (axis 1 with ``multi_output``; the last axis of every
     position with ``preserve_shape``); backward gives grad_scale * (softmax - one_hot(label))
-    normalised by ``normalization`` ('null', 'batch' or 'valid' = non-ignored labels)."""
+    normalised by ``normalization`` ('null', 'batch' or 'valid' = non-ignored labels);
+    ``smooth_alpha`` smooths the one-hot target to 1 - alpha on the label and
+    alpha / (C - 1) elsewhere."""
+    if out_grad:
+        raise NotSupportedError("SoftmaxOutput: out_grad=True is not supported; use softmax with "
+                                "a loss (e.g. gluon.loss.SoftmaxCrossEntropyLoss) instead")
     if normalization not in ("null", "batch", "valid"):
         raise MXNetError("SoftmaxOutput: normalization must be 'null', 'batch' or 'valid', got %r"
                          % (normalization,))
@@ -92,8 +97,12 @@ def _softmax_output_grad(i, o, g, attrs):
     else:
         lab = lab.reshape(prob.shape[:axis] + prob.shape[axis + 1:])
         idx = xp.expand_dims(_int_labels(xp, xp.clip(lab, 0, None), prob.shape[axis], "SoftmaxOutput"), axis)
-        grad = prob.copy()
-        xp.put_along_axis(grad, idx, xp.take_along_axis(grad, idx, axis=axis) - 1, axis=axis)
+        # target: 1 - alpha at the label, alpha / (C - 1) elsewhere (alpha = 0: one-hot)
+        alpha = float(attrs["smooth_alpha"])
+        off = alpha / (prob.shape[axis] - 1) if alpha else 0.0
+        grad = prob - prob.dtype.type(off)
+        hit = xp.take_along_axis(grad, idx, axis=axis) - prob.dtype.type(1 - alpha - off)
+        xp.put_along_axis(grad, idx, hit, axis=axis)
         if attrs["use_ignore"]:
             keep = lab != attrs["ignore_label"]
             grad *= xp.expand_dims(keep, axis).astype(grad.dtype)

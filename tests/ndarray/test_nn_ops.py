@@ -282,6 +282,14 @@ def test_softmax_output_forward_and_backward_match_mxnet():
                                                   [-0.3045078, 0.1895437, 0.1149641]]), rtol=1e-5)
 
 
+def test_softmax_output_label_smoothing_matches_mxnet():
+    _, g = _head_grad("SoftmaxOutput", _XH, [2, 0], smooth_alpha=0.3)
+    np.testing.assert_allclose(g, [[0.0252904, -0.1108874, 0.085597], [-0.0045078, 0.0395437, -0.0350359]],
+                               rtol=1e-4, atol=1e-7)
+    with pytest.raises(mx.MXNetError, match="out_grad"):
+        mx.nd.SoftmaxOutput(mx.nd.ones((2, 3)), mx.nd.zeros(2), out_grad=True)
+
+
 def test_softmax_output_multi_output_matches_mxnet():
     y, g = _head_grad("SoftmaxOutput", [[[0.5, -1.0], [2.0, 1.5], [0.2, -0.3]]], [[2, 0]], multi_output=True)
     np.testing.assert_allclose(y, [[[0.1607069, 0.0658057], [0.7202384, 0.8016778], [0.1190546, 0.1325164]]],
