@@ -415,14 +415,6 @@ class NDArray:
                                % (key, self.shape, e)) from None
 
 
-def _wrap(data, ctx):
-    r = _new(NDArray)
-    r._data = data
-    r._ctx = ctx
-    r._ag = None
-    return r
-
-
 def _binary_method(op_name, scalar_name, fn, compare=False):
     """A binary operator method: a backend fast path for the common case (not recording,
     one context, one dtype), else the registry op through invoke.  Comparisons
@@ -447,9 +439,14 @@ def _binary_method(op_name, scalar_name, fn, compare=False):
                     r = None
                 if r is not None:
                     if compare:
-                        return _wrap(r.astype(a.dtype), self._ctx)
-                    if r.dtype is a.dtype:
-                        return _wrap(r, self._ctx)
+                        r = r.astype(a.dtype)
+                    elif r.dtype is not a.dtype:
+                        return self._binary(other, op_name, scalar_name)
+                    out = _new(NDArray)  # inlined from_backend: this is the hottest path
+                    out._data = r
+                    out._ctx = self._ctx
+                    out._ag = None
+                    return out
         return self._binary(other, op_name, scalar_name)
     method.__name__ = fn.__name__
     method.__doc__ = "``%s`` with broadcasting (MXNet's %s / %s)." % (fn.__name__, op_name, scalar_name)

@@ -338,6 +338,31 @@ def _split_grad(i, o, g, a):
     return [nd.concat(*parts, dim=a["axis"])]
 
 
+def _split_v2_count(attrs):
+    sections = attrs.get("indices_or_sections", 1)
+    return sections if isinstance(sections, int) else len(sections) + 1
+
+
+@register("split_v2", aliases=("_split_v2",), num_outputs=_split_v2_count)
+def split_v2(xp, ary, indices_or_sections=1, axis=0, squeeze_axis=False):
+    """Split into equal sections (an int) or at the given indices (a tuple) along ``axis``."""
+    sections = indices_or_sections if isinstance(indices_or_sections, int) else list(indices_or_sections)
+    try:
+        parts = xp.split(ary, sections, axis=axis)
+    except ValueError:
+        raise ShapeError("split_v2: axis %d of shape %s cannot be split into %s"
+                         % (axis, ary.shape, indices_or_sections)) from None
+    if squeeze_axis:
+        if any(p.shape[axis] != 1 for p in parts):
+            raise ShapeError("split_v2: squeeze_axis needs parts of size 1 along axis %d of shape %s"
+                             % (axis, ary.shape))
+        parts = [p.squeeze(axis) for p in parts]
+    return tuple(xp.ascontiguousarray(p) for p in parts)
+
+
+split_v2.def_grad(_split_grad)
+
+
 # ---------------------------------------------------------------- tiling, repeating, flipping
 @register("tile")
 def tile(xp, data, reps=()):

@@ -156,6 +156,8 @@ GRAD_CASES = {
     "Concat": [case(R(2, 3), R(2, 2), dim=1, num_args=2)],
     "stack": [case(R(2, 3), R(2, 3), axis=1, num_args=2)],
     "SliceChannel": [case(R(2, 4), num_outputs=2, axis=1)],
+    "split_v2": [case(R(2, 5), indices_or_sections=(1, 3), axis=1),
+                 case(R(3, 2), indices_or_sections=3, squeeze_axis=True)],
     "depth_to_space": [case(R(1, 4, 2, 2), block_size=2)],
     "space_to_depth": [case(R(1, 1, 4, 4), block_size=2)],
     "slice": [case(R(3, 4), begin=(0, 1), end=(2, 4))],
