@@ -9,7 +9,7 @@ buffer, so every alias sees the change, as in MXNet.
 """
 import numpy as np
 
-from ..base import (ContextError, DTypeError, MXIndexError, MXNetError, ShapeError,
+from ..base import (ContextError, DTypeError, MXIndexError, MXNetError, NotSupportedError, ShapeError,
                     normalize_dtype, numeric_types)
 from ..context import Context, current_context
 from ..ops import registry as _reg
@@ -195,6 +195,18 @@ class NDArray:
     def stype(self):
         """Storage type; psnet arrays are always ``'default'`` (dense)."""
         return "default"
+
+    @property
+    def writable(self):
+        """Whether the array may be written (always True in psnet)."""
+        return True
+
+    def tostype(self, stype):
+        """This array in storage type ``stype``; psnet stores only ``'default'`` (dense)."""
+        if stype != "default":
+            raise NotSupportedError("psnet arrays are dense: storage type %r is not supported (use 'default')"
+                                    % (stype,))
+        return self
 
     @property
     def handle(self):
@@ -384,6 +396,16 @@ class NDArray:
                              % (tuple(data.shape), self.shape)) from None
 
     # ------------------------------------------------------------------ indexing
+    def slice_assign(self, rhs, begin, end, step=()):
+        """Write the NDArray ``rhs`` into ``self[begin:end:step]`` in place; returns self."""
+        step = tuple(step) if step else (None,) * len(begin)
+        self[tuple(slice(b, e, s) for b, e, s in zip(begin, end, step))] = rhs
+        return self
+
+    def slice_assign_scalar(self, value, begin, end, step=()):
+        """Write the scalar ``value`` into ``self[begin:end:step]`` in place; returns self."""
+        return self.slice_assign(value, begin, end, step)
+
     def __getitem__(self, key):
         t = type(key)
         if (t is int or t is slice and key.step in (None, 1)) and not ag_state.recording:

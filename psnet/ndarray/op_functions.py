@@ -145,8 +145,7 @@ FLUENT_METHODS = (
     "flip", "tile", "repeat", "pad", "clip", "one_hot", "pick", "take", "topk", "sort",
     "argsort", "split", "slice", "slice_axis", "slice_like", "broadcast_to", "broadcast_axes",
     "broadcast_like", "reshape_like", "zeros_like", "ones_like", "diag", "shape_array",
-    "size_array", "depth_to_space", "space_to_depth", "dot", "split_v2", "sum_axis", "max_axis",
-    "min_axis", "broadcast_axis", "cast", "moveaxis",
+    "size_array", "depth_to_space", "space_to_depth", "dot", "split_v2",
 )
 
 

@@ -205,3 +205,15 @@ def test_fluent_methods_exist_for_mxnet_names():
     assert a.sort().asnumpy().tolist() == [[1, 2, 3]]
     assert a.topk(k=2).asnumpy().tolist() == [[0, 2]]
     assert a.expand_dims(axis=0).shape == (1, 1, 3)
+
+
+def test_slice_assign_and_storage_type():
+    a = mx.nd.zeros((3, 4))
+    assert a.slice_assign(mx.nd.ones((2, 2)), (0, 1), (2, 3), ()) is a
+    assert a.asnumpy().tolist() == [[0, 1, 1, 0], [0, 1, 1, 0], [0, 0, 0, 0]]
+    b = mx.nd.zeros((3, 4))
+    b.slice_assign_scalar(5, (None, 1), (None, None), (None, 2))
+    assert b.asnumpy().tolist() == [[0, 5, 0, 5]] * 3
+    assert b.tostype("default") is b and b.writable
+    with pytest.raises(NotImplementedError, match="csr"):
+        b.tostype("csr")

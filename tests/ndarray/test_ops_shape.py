@@ -242,3 +242,16 @@ def test_depth_space_roundtrip_and_values():
     d = mx.nd.depth_to_space(x, 2)
     assert d.asnumpy()[0, 0].tolist() == [[0, 4, 1, 5], [8, 12, 9, 13], [2, 6, 3, 7], [10, 14, 11, 15]]
     np.testing.assert_array_equal(mx.nd.space_to_depth(d, 2).asnumpy(), x.asnumpy())
+
+
+def test_split_v2_sections_and_indices():
+    x = np.arange(12, dtype=np.float32).reshape(2, 6)
+    a = mx.nd.array(x)
+    parts = mx.nd.split_v2(a, (1, 3), axis=1)
+    assert [p.shape for p in parts] == [(2, 1), (2, 2), (2, 3)]
+    for p, q in zip(parts, np.split(x, [1, 3], axis=1)):
+        np.testing.assert_array_equal(p.asnumpy(), q)
+    assert [p.shape for p in a.split_v2(3, axis=1)] == [(2, 2)] * 3
+    assert [p.shape for p in mx.nd.split_v2(a, 2, squeeze_axis=True)] == [(6,), (6,)]
+    with pytest.raises(ShapeError, match=r"\(2, 6\)"):
+        mx.nd.split_v2(a, 4, axis=1)
