@@ -417,18 +417,10 @@ class PCC(EvalMetric):
         """The MCC of the local confusion matrix times the number of updates."""
         return self._calc_mcc(self.lcm) * self.num_inst
 
-    @sum_metric.setter
-    def sum_metric(self, value):
-        pass  # derived from the confusion matrix
-
     @property
     def global_sum_metric(self):
         """The MCC of the global confusion matrix times the number of updates."""
         return self._calc_mcc(self.gcm) * self.global_num_inst
-
-    @global_sum_metric.setter
-    def global_sum_metric(self, value):
-        pass  # derived from the confusion matrix
 
     def reset(self):
         """Clear both confusion matrices."""
