@@ -6,7 +6,7 @@ Everything works with no CuPy installed: only placing data on ``mx.gpu(i)`` fail
 """
 from .numpy_backend import NumpyBackend
 
-__all__ = ["backend_for", "gpu_count", "seed_all", "NumpyBackend", "get_array_module"]
+__all__ = ["backend_for", "gpu_count", "seed_all", "synchronize_all", "NumpyBackend", "get_array_module"]
 
 _NUMPY = NumpyBackend()
 _GPU_BACKENDS = {}
@@ -38,6 +38,13 @@ def seed_all(seed):
     _NUMPY.seed(seed)
     for b in _GPU_BACKENDS.values():
         b.seed(seed)
+
+
+def synchronize_all():
+    """Wait for pending work on every device in use (``mx.nd.waitall``)."""
+    _NUMPY.synchronize()
+    for b in _GPU_BACKENDS.values():
+        b.synchronize()
 
 
 def get_array_module(array):

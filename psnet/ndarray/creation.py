@@ -1,6 +1,7 @@
 """Array creation functions beyond the basic ones in :mod:`psnet.ndarray.ndarray`."""
 import numpy as np
 
+from ..backend import synchronize_all
 from ..base import normalize_dtype
 from ..context import current_context
 from .ndarray import NDArray, from_backend
@@ -59,8 +60,7 @@ def full_like(data, fill_value, out=None, **kwargs):
 
 def waitall():
     """Wait until every pending computation on every device is done."""
-    from ..backend import backend_for
-    backend_for(current_context()).synchronize()
+    synchronize_all()
 
 
 def concatenate(arrays, axis=0, always_copy=True):
