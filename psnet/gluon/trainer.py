@@ -245,7 +245,7 @@ class Trainer:
         if self._kvstore is not None and self._update_on_kvstore:
             return
         plans = self._fused
-        if plans is None or not all(g.valid() for groups, _ in plans for g in groups):
+        if plans is None or not self._plans_valid(plans):
             plans = self._fused = self._plan_updates()
         params = self._params
         for ctx_i, ((groups, rest), updater) in enumerate(zip(plans, self._updaters)):
@@ -282,9 +282,23 @@ class Trainer:
             ag.fresh = False
         return fresh
 
+    def _plans_valid(self, plans):
+        """Whether the parameters still hold the arrays (and buffers) the plans were made for."""
+        for p, (data, grads) in zip(self._params, self._planned_arrays):
+            if p.grad_req == "null":
+                if data is not None:
+                    return False
+                continue
+            if data is None or any(a is not b for a, b in zip(p.list_data(), data)) or \
+                    any(a is not b for a, b in zip(p.list_grad(), grads)):
+                return False
+        return all(g.valid() for groups, _ in plans for g in groups)
+
     def _plan_updates(self):
         """Per context: (fused groups, indices updated one by one)."""
         active = [i for i, p in enumerate(self._params) if p.grad_req != "null"]
+        self._planned_arrays = [(tuple(p.list_data()), tuple(p.list_grad())) if p.grad_req != "null"
+                                else (None, None) for p in self._params]
         plans = []
         for ctx_i, updater in enumerate(self._updaters):
             weights = [self._params[i].list_data()[ctx_i] for i in active]

@@ -252,3 +252,16 @@ def test_stale_gradients(nctx):
         assert not np.allclose(used.weight.data(c).asnumpy(), W0)
     with pytest.raises(UserWarning, match=used.weight.name):  # used once, now stale too
         trainer.step(6)
+
+
+def test_replanned_after_parameters_change_arrays():
+    net = _mlp([mx.cpu()])
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
+    x = np.ones((2, 10), np.float32)
+    _train(net, trainer, [mx.cpu()], x, steps=1)
+    first = trainer._fused
+    net.collect_params().reset_ctx(mx.cpu())  # new arrays for every parameter
+    before = net[0].weight.data().asnumpy()
+    _train(net, trainer, [mx.cpu()], x, steps=1)
+    assert trainer._fused is not first
+    assert not np.allclose(net[0].weight.data().asnumpy(), before)
