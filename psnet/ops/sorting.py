@@ -9,12 +9,14 @@ from . import _grad_util as G
 
 
 def _argsort(xp, data, axis, is_ascend):
-    """Indices sorting ``data`` along ``axis``, ascending or descending (stable)."""
+    """Indices sorting ``data`` along ``axis``, ascending or descending (stable: CuPy's sort
+    always is, NumPy's is asked to be)."""
+    kw = {"kind": "stable"} if xp.__name__ == "numpy" else {}
     if is_ascend:
-        return xp.argsort(data, axis=axis, kind="stable")
-    if data.dtype.kind == "u":
-        return xp.flip(xp.argsort(data, axis=axis, kind="stable"), axis=axis)
-    return xp.argsort(-data, axis=axis, kind="stable")
+        return xp.argsort(data, axis=axis, **kw)
+    if data.dtype.kind in "ub":
+        return xp.flip(xp.argsort(data, axis=axis, **kw), axis=axis)
+    return xp.argsort(-data, axis=axis, **kw)
 
 
 def _flat(data, axis):
