@@ -265,3 +265,18 @@ def test_replanned_after_parameters_change_arrays():
     _train(net, trainer, [mx.cpu()], x, steps=1)
     assert trainer._fused is not first
     assert not np.allclose(net[0].weight.data().asnumpy(), before)
+
+
+@pytest.mark.parametrize("nctx", [1, 2])
+def test_trainer_created_before_deferred_initialization(nctx):
+    """The tutorial's order: initialize, make the Trainer, then the first forward fixes the shapes."""
+    ctxs = [mx.cpu(i) for i in range(nctx)]
+    net = gluon.nn.Dense(2)
+    net.initialize(mx.init.One(), ctx=ctxs)
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.5})
+    x = np.ones((4, 3), np.float32)
+    _train(net, trainer, ctxs, x, steps=1)
+    # weights 1, bias 0 (One initialises biases to zero, as in MXNet): y = 3 everywhere and
+    # dL/dw = sum over the batch of 2 * y * x = 24
+    for c in ctxs:
+        np.testing.assert_allclose(net.weight.data(c).asnumpy(), np.full((2, 3), 1 - 0.5 * 24 / 4))
