@@ -7,3 +7,4 @@ from . import arith, unary, shape, reduce, linalg, misc, indexing, sorting  # no
 from . import custom  # noqa: F401  (mx.operator custom ops)
 from . import conv, pooling  # noqa: F401  (Convolution, Deconvolution, UpSampling, Pooling, LRN)
 from . import nn, normalization, loss_ops, random  # noqa: F401  (layers, losses, sampling)
+from . import init_ops  # noqa: F401  (_zeros, _ones, _full, _arange, zeros_like, ones_like)

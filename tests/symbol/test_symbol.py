@@ -102,3 +102,13 @@ def test_arithmetic_ops_and_fluent():
 def test_positional_inputs_beyond_op_raise():
     with pytest.raises(MXNetError, match="input"):
         mx.sym.relu(mx.sym.var("a"), mx.sym.var("b"))
+
+
+def test_constant_nodes_and_like_ops():
+    a = mx.sym.var("a")
+    s = mx.sym.zeros((2, 3)) + a + mx.sym.ones((2, 3)) * 2 + mx.sym.full((2, 3), 5) + mx.sym.zeros_like(a)
+    assert s.list_arguments() == ["a"]
+    assert s.infer_shape(a=(2, 3)) == ([(2, 3)], [(2, 3)], [])
+    assert s.eval(a=mx.nd.ones((2, 3)))[0].asnumpy().tolist() == [[8.0] * 3] * 2
+    assert mx.sym.arange(0, 3, repeat=2).eval()[0].asnumpy().tolist() == [0, 0, 1, 1, 2, 2]
+    assert mx.sym.load_json(s.tojson()).tojson() == s.tojson()
