@@ -110,7 +110,7 @@ class GraphPlan:
             live = set(key)
             steps = []
             for i, step in enumerate(self.steps):
-                if any(s in live for s in step[1]):
+                if step[5].op.grad is not None and any(s in live for s in step[1]):
                     live.update(step[2])
                     steps.append((i, step))
             hit = self._back[key] = (steps[::-1], live)

@@ -132,3 +132,12 @@ def test_replayed_gradients_equal_traced_ones():
         np.testing.assert_allclose(first_exec_seed1[k], fresh.grad_dict[k].asnumpy(), rtol=1e-6)
         np.testing.assert_allclose(second_exec_seed1[k], fresh.grad_dict[k].asnumpy(), rtol=1e-6)
     assert "x" not in runs[0]
+
+
+def test_non_differentiable_nodes_stop_gradients():
+    a = mx.sym.var("a")
+    y = mx.sym.sum(a * 3 + mx.sym.zeros_like(a) + mx.sym.broadcast_mod(a, mx.sym.ones((2,)) * 5))
+    ex = y.simple_bind(mx.cpu(), a=(2,))
+    ex.forward(is_train=True, a=np.array([1.0, 2.0]))
+    ex.backward()
+    assert ex.grad_dict["a"].asnumpy().tolist() == [3.0, 3.0]
