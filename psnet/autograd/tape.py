@@ -102,27 +102,13 @@ def _linked_outputs(node):
     return linked
 
 
-def _run(heads, head_grads, retain_graph, create_graph, train_mode):
-    """Propagate gradients from ``heads``; returns (leaf_grads, node_grads) dicts."""
+def _check_heads(heads, head_grads):
+    """The head gradients (ones where None), checked against the heads."""
     if head_grads is None:
         head_grads = [None] * len(heads)
     if len(head_grads) != len(heads):
         raise MXNetError("backward got %d head gradients for %d heads" % (len(head_grads), len(heads)))
-    node_grads = {}   # id(node) -> [grad per output]
-    leaf_grads = {}   # id(array) -> (array, grad)
-
-    def add_to(x, g):
-        ag = x._ag
-        if type(ag) is tuple:
-            node, k = ag
-            slots = node_grads.get(id(node))
-            if slots is None:
-                slots = node_grads[id(node)] = [None] * len(node.outputs)
-            slots[k] = g if slots[k] is None else slots[k] + g
-        elif ag is not None:
-            prev = leaf_grads.get(id(x))
-            leaf_grads[id(x)] = (x, g if prev is None else prev[1] + g)
-
+    out = []
     for h, hg in zip(heads, head_grads):
         if h._ag is None:
             raise MXNetError("cannot differentiate an array that was not computed from variables "
@@ -132,29 +118,54 @@ def _run(heads, head_grads, retain_graph, create_graph, train_mode):
         elif hg.shape != h.shape:
             raise MXNetError("head gradient of shape %s does not match the head's shape %s"
                              % (hg.shape, h.shape))
-        add_to(h, hg)
+        out.append(hg)
+    return out
 
+
+def _deliver(pairs, pending, leaf_grads):
+    """Add each (array, gradient) pair where it belongs: a node output's pending slot, or a
+    variable's total.  Runs once per recorded input, so it is kept tight."""
+    for x, g in pairs:
+        if g is None:
+            continue
+        ag = x._ag
+        if ag is None:
+            continue
+        if type(ag) is tuple:
+            src, k = ag
+            slots = pending.get(id(src))
+            if slots is None:
+                slots = pending[id(src)] = [None] * len(src.outputs)
+            slots[k] = g if slots[k] is None else slots[k] + g
+        else:
+            prev = leaf_grads.get(id(x))
+            leaf_grads[id(x)] = (x, g if prev is None else prev[1] + g)
+
+
+def _run(heads, head_grads, retain_graph, create_graph, train_mode):
+    """Propagate gradients from ``heads``; returns {id(variable): (variable, gradient)}."""
+    head_grads = _check_heads(heads, head_grads)
+    pending = {}      # id(node) -> [gradient per output], filled as gradients arrive
+    leaf_grads = {}   # id(array) -> (array, gradient)
     order = _topo_nodes(heads)
+    _deliver(zip(heads, head_grads), pending, leaf_grads)
     saved = ag_state.recording, ag_state.training
     ag_state.recording, ag_state.training = create_graph, train_mode
     try:
         for node in reversed(order):
-            slots = node_grads.pop(id(node), None)
+            slots = pending.pop(id(node), None)
             if slots is None:
                 continue
-            nvis = node.op.n_visible(node.attrs)
-            ograds = []
+            op, outputs, inputs = node.op, node.outputs, node.inputs
+            nvis = op.n_visible(node.attrs)
+            ograds = slots[:nvis]
             for k in range(nvis):
-                g = slots[k]
-                if g is None:
-                    o = node.outputs[k]
-                    g = _zeros(o.shape, ctx=o._ctx, dtype=o._data.dtype)
-                ograds.append(g)
-            outputs = _linked_outputs(node) if create_graph else node.outputs
-            igrads = node.op.grad(node.inputs, outputs, ograds, node.attrs)
-            for x, g in zip(node.inputs, igrads):
-                if g is not None and x._ag is not None:
-                    add_to(x, g)
+                if ograds[k] is None:
+                    o = outputs[k]
+                    ograds[k] = _zeros(o.shape, ctx=o._ctx, dtype=o._data.dtype)
+            if create_graph:
+                outputs = _linked_outputs(node)
+            _deliver(zip(inputs, op.grad(inputs, outputs, ograds, node.attrs)), pending, leaf_grads)
             if not retain_graph:
                 node.inputs = None
     finally:

@@ -119,6 +119,7 @@ GRAD_CASES = {
     "gamma": unary(0.5, 3), "gammaln": unary(0.5, 3), "digamma": unary(0.5, 3),
     "identity": unary(), "logical_not": unary(), "clip": unary(a_min=-0.4, a_max=0.5),
     "BlockGrad": None,  # replaced by SKIP below
+    "zeros_like": unary(), "ones_like": unary(),
     "Cast": unary(dtype="float64"), "_copyto": [case(R(2, 3), ctx=mx.cpu())],
     # reductions (psnet/ops/reduce.py)
     "sum": [case(R(2, 3, 2)), case(R(2, 3, 2), axis=1, keepdims=True), case(R(2, 3, 2), axis=(0, 2), exclude=True)],
@@ -230,6 +231,10 @@ SKIP = {
     "LogisticRegressionOutput": "loss head: backward ignores the head gradient (tested in test_nn_ops.py)",
     "MAERegressionOutput": "loss head: backward ignores the head gradient (tested in test_nn_ops.py)",
     "Custom": "user-defined Python operators; their gradient is the user's (tests/operator)",
+    "_arange": "creation op without array inputs: nothing to differentiate",
+    "_full": "creation op without array inputs: nothing to differentiate",
+    "_ones": "creation op without array inputs: nothing to differentiate",
+    "_zeros": "creation op without array inputs: nothing to differentiate",
 }
 del GRAD_CASES["BlockGrad"]
 
