@@ -26,7 +26,7 @@ _LAZY = {
     "lr_scheduler": "lr_scheduler", "metric": "metric", "io": "io", "callback": "callback",
     "viz": "viz", "visualization": "viz", "test_utils": "test_utils", "operator": "operator",
     "image": "image", "img": "image", "random": "random", "rnd": "random", "profiler": "profiler",
-    "recordio": "recordio", "util": "util", "executor": "executor", "storage": "storage",
+    "recordio": "recordio", "util": "util", "executor": "symbol.executor", "name": "name", "storage": "storage",
     "backend": "backend", "ops": "ops", "kvstore_server": "kvstore.dist.server",
 }
 

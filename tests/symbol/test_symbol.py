@@ -112,3 +112,10 @@ def test_constant_nodes_and_like_ops():
     assert s.eval(a=mx.nd.ones((2, 3)))[0].asnumpy().tolist() == [[8.0] * 3] * 2
     assert mx.sym.arange(0, 3, repeat=2).eval()[0].asnumpy().tolist() == [0, 0, 1, 1, 2, 2]
     assert mx.sym.load_json(s.tojson()).tojson() == s.tojson()
+
+
+def test_name_prefix_scope():
+    with mx.name.Prefix("mlp_"):
+        s = mx.sym.FullyConnected(mx.sym.var("x"), num_hidden=2)
+    assert s.name == "mlp_fullyconnected0"
+    assert s.list_arguments() == ["x", "mlp_fullyconnected0_weight", "mlp_fullyconnected0_bias"]
