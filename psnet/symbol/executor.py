@@ -48,6 +48,7 @@ class GraphPlan:
             steps.append((n.op.forward, ins, outs, n.full_attrs(), flags, n))
         self.num_slots = nxt
         self.steps = steps
+        self.n_visible = [n.num_visible() for *_, n in steps]
         self.heads = [slot[(id(n), k)] for n, k in sym._outputs]
         self.frees = self._plan_frees()
         self._back = {}
@@ -136,7 +137,7 @@ class GraphPlan:
                 g = xp.ones_like(vals[h]) if g is None else g
                 grads[h] = g if h not in grads else grads[h] + g
         for idx, (_, ins, outs, attrs, flags, node) in steps:
-            og = [grads.pop(s, None) for s in outs[:node.num_visible()]]
+            og = [grads.pop(s, None) for s in outs[:self.n_visible[idx]]]
             if all(g is None for g in og):
                 continue
             og = [g if g is not None else xp.zeros_like(vals[s]) for g, s in zip(og, outs)]
