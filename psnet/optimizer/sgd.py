@@ -32,6 +32,10 @@ class SGD(Optimizer):
 
     def step(self, xp, index, weight, grad, state, lr, wd):
         """``w -= lr * g`` or the momentum form, in place."""
+        c = self.clip_gradient
+        if state is None and not wd and (c is None or c <= 0):
+            weight -= grad * (lr * float(self.rescale_grad))  # the common case in two passes
+            return
         g = self._grad(xp, grad, wd, weight)
         g *= lr
         if state is None:
