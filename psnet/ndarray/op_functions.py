@@ -39,6 +39,8 @@ def _bind(op, args, kwargs):
     for n in input_names:
         if n in kwargs:
             by_name[n] = kwargs.pop(n)
+    while len(given) > len(input_names) and given[-1] is None:
+        given.pop()  # FullyConnected(x, w, None, no_bias=True), as Gluon's Dense calls it
     if len(given) > len(input_names):
         raise MXNetError("%s takes %d array input(s) (%s), got %d"
                          % (op.name, len(input_names), ", ".join(input_names), len(given)))

@@ -41,6 +41,16 @@ def test_fully_connected_no_flatten_no_bias():
     np.testing.assert_allclose(out.asnumpy(), X432 @ w.T, rtol=1e-5)
 
 
+def test_fully_connected_call_conventions():
+    x, w, b = mx.nd.array(X34), mx.nd.ones((2, 4)), mx.nd.array([1.0, -1.0])
+    ref = X34 @ np.ones((4, 2)) + [1, -1]
+    np.testing.assert_allclose(mx.nd.FullyConnected(data=x, weight=w, bias=b, num_hidden=2).asnumpy(), ref,
+                               rtol=1e-5)
+    # Gluon's Dense passes bias=None with no_bias=True
+    np.testing.assert_allclose(mx.nd.FullyConnected(x, w, None, no_bias=True, num_hidden=2).asnumpy(),
+                               ref - [1, -1], rtol=1e-5)
+
+
 def test_fully_connected_errors_name_the_shapes():
     with pytest.raises(mx.MXNetError, match=r"weight has shape \(5, 6\)"):
         mx.nd.FullyConnected(mx.nd.array(X432), mx.nd.ones((5, 6)), mx.nd.ones(5), num_hidden=4)
