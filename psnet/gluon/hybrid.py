@@ -13,7 +13,7 @@ Deferred Parameter shapes are inferred symbolically from the traced graph.
 import threading
 
 from ..autograd.tape import Node as _TapeNode
-from ..base import MXNetError
+from ..base import MXNetError, NotSupportedError
 from ..ndarray.ndarray import NDArray, ag_state, from_backend
 from .. import symbol as _sym
 from ..symbol.executor import GraphPlan
@@ -93,6 +93,9 @@ class _GraphOp:
 
     def grad(self, inputs, outputs, ograds, attrs):
         """Run the plan's backward; one gradient (or None) per tape input."""
+        if ag_state.recording:
+            raise NotSupportedError("higher-order gradients (create_graph=True) through a hybridized "
+                                    "block are not supported; call hybridize(active=False) first")
         grads = self._plan.backward(self._vals, [g._data for g in ograds], self._ctx, self._slots,
                                     self._train)
         ctx = self._ctx

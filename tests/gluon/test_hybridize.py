@@ -131,3 +131,24 @@ def test_new_input_shape_and_inference_memory_plan():
         c = net(mx.nd.ones((7, 5)))
     c.backward()
     assert net[0].weight.grad().shape == (16, 5)
+
+
+def test_input_gradient_predict_mode_and_multiple_outputs():
+    class Two(gluon.HybridBlock):
+        def hybrid_forward(self, F, x):
+            return F.Dropout(x * 2, p=0.5), x.sum()
+
+    blk = Two()
+    blk.hybridize()
+    x = mx.nd.ones((2, 3))
+    x.attach_grad()
+    with autograd.record():
+        a, b = blk(x)
+        (b * 3).backward()
+    assert x.grad.asnumpy().tolist() == [[3.0] * 3] * 2
+    assert a.asnumpy().max() in (0.0, 4.0)  # training: dropped or scaled by 1/(1-p)
+    assert blk(x)[0].asnumpy().tolist() == [[2.0] * 3] * 2  # prediction: identity
+    with autograd.record():
+        b = blk(x)[1]
+    with pytest.raises(NotSupportedError, match="higher-order"):
+        autograd.grad(b, [x], create_graph=True)
