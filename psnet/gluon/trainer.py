@@ -284,21 +284,22 @@ class Trainer:
 
     def _plans_valid(self, plans):
         """Whether the parameters still hold the arrays (and buffers) the plans were made for."""
-        for p, (data, grads) in zip(self._params, self._planned_arrays):
-            if p.grad_req == "null":
-                if data is not None:
-                    return False
-                continue
-            if data is None or any(a is not b for a, b in zip(p.list_data(), data)) or \
-                    any(a is not b for a, b in zip(p.list_grad(), grads)):
-                return False
+        if self._array_ids() != self._planned_ids:
+            return False
         return all(g.valid() for groups, _ in plans for g in groups)
+
+    def _array_ids(self):
+        """Identities of every parameter's data and gradient arrays (None for grad_req 'null')."""
+        return [None if p.grad_req == "null" else (list(map(id, p.list_data())), list(map(id, p.list_grad())))
+                for p in self._params]
 
     def _plan_updates(self):
         """Per context: (fused groups, indices updated one by one)."""
         active = [i for i, p in enumerate(self._params) if p.grad_req != "null"]
-        self._planned_arrays = [(tuple(p.list_data()), tuple(p.list_grad())) if p.grad_req != "null"
-                                else (None, None) for p in self._params]
+        self._planned_ids = self._array_ids()
+        # hold the arrays, so that their ids cannot be reused by new arrays while planned
+        self._planned_refs = [(tuple(p.list_data()), tuple(p.list_grad())) for p in self._params
+                              if p.grad_req != "null"]
         plans = []
         for ctx_i, updater in enumerate(self._updaters):
             weights = [self._params[i].list_data()[ctx_i] for i in active]
