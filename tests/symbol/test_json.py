@@ -62,3 +62,27 @@ def test_unknown_op_named():
     doc["nodes"][1]["op"] = "NoSuchOp"
     with pytest.raises(MXNetError, match="NoSuchOp"):
         mx.sym.load_json(json.dumps(doc))
+
+
+# MXNet 1.9.1's tojson() of the network built in test_same_document_as_mxnet (whitespace removed)
+MXNET_JSON = (
+    '{"nodes":[{"op":"null","name":"data","inputs":[]},{"op":"null","name":"fc_weight","attrs":'
+    '{"num_hidden":"3"},"inputs":[]},{"op":"null","name":"fc_bias","attrs":{"num_hidden":"3"},"inputs":[]},'
+    '{"op":"FullyConnected","name":"fc","attrs":{"num_hidden":"3"},"inputs":[[0,0,0],[1,0,0],[2,0,0]]},'
+    '{"op":"null","name":"bn_gamma","inputs":[]},{"op":"null","name":"bn_beta","inputs":[]},'
+    '{"op":"null","name":"bn_moving_mean","attrs":{"__init__":"[\\"zero\\", {}]"},"inputs":[]},'
+    '{"op":"null","name":"bn_moving_var","attrs":{"__init__":"[\\"one\\", {}]"},"inputs":[]},'
+    '{"op":"BatchNorm","name":"bn","inputs":[[3,0,0],[4,0,0],[5,0,0],[6,0,1],[7,0,1]]},'
+    '{"op":"null","name":"out_label","inputs":[]},{"op":"SoftmaxOutput","name":"out","inputs":[[8,0,0],[9,0,0]]}],'
+    '"arg_nodes":[0,1,2,4,5,6,7,9],"node_row_ptr":[0,1,2,3,4,5,6,7,8,11,12,13],"heads":[[10,0,0]],'
+    '"attrs":{"mxnet_version":["int",10901]}}')
+
+
+def test_same_document_as_mxnet():
+    d = mx.sym.var("data")
+    net = mx.sym.SoftmaxOutput(mx.sym.BatchNorm(mx.sym.FullyConnected(d, num_hidden=3, name="fc"), name="bn"),
+                               name="out")
+    assert json.loads(net.tojson()) == json.loads(MXNET_JSON)
+    loaded = mx.sym.load_json(MXNET_JSON)
+    assert loaded.list_auxiliary_states() == ["bn_moving_mean", "bn_moving_var"]
+    assert loaded.infer_shape(data=(5, 4)) == ([(5, 4), (3, 4), (3,), (3,), (3,), (5,)], [(5, 3)], [(3,), (3,)])
