@@ -226,11 +226,31 @@ def _out_dtype(data, dtype):
     return data.dtype if dtype is None else dtype
 
 
-@register("softmax")
-def softmax(xp, data, axis=-1, temperature=None, dtype=None, use_length=False):
-    """exp(x/T) / sum(exp(x/T)) along ``axis`` (max-shifted, so it never overflows)."""
-    _no_length("softmax", use_length)
-    return _softmax_np(xp, _scaled(xp, data, temperature), int(axis)).astype(_out_dtype(data, dtype), copy=False)
+def _softmax_inputs(attrs):
+    return ["data", "length"] if attrs.get("use_length", False) else ["data"]
+
+
+def _masked_softmax_np(xp, x, length, axis):
+    """Softmax over the first ``length`` positions along ``axis`` (zeros beyond them)."""
+    axis %= x.ndim
+    if length.dtype.kind not in "iu":
+        raise MXNetError("softmax: length must be an integer array, got %s" % length.dtype)
+    pos = xp.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1))
+    mask = pos < xp.expand_dims(length, axis)
+    top = xp.where(mask, x, -xp.inf).max(axis=axis, keepdims=True)
+    e = xp.exp(x - xp.where(xp.isfinite(top), top, 0)) * mask
+    total = e.sum(axis=axis, keepdims=True)
+    return e / xp.where(total == 0, 1, total)
+
+
+@register("softmax", inputs=_softmax_inputs)
+def softmax(xp, data, *length, axis=-1, temperature=None, dtype=None, use_length=False):
+    """exp(x/T) / sum(exp(x/T)) along ``axis`` (max-shifted, so it never overflows).  With
+    ``use_length`` the integer input ``length`` (data's shape without ``axis``) says how many
+    leading positions take part; the rest get 0."""
+    x = _scaled(xp, data, temperature)
+    out = _masked_softmax_np(xp, x, length[0], int(axis)) if use_length else _softmax_np(xp, x, int(axis))
+    return out.astype(_out_dtype(data, dtype), copy=False)
 
 
 @register("log_softmax")
@@ -249,7 +269,7 @@ def softmin(xp, data, axis=-1, temperature=None, dtype=None, use_length=False):
 
 def _no_length(name, use_length):
     if use_length:
-        raise MXNetError("%s: use_length=True is not supported; mask the input instead" % name)
+        raise MXNetError("%s: use_length=True is supported by softmax only (as in MXNet)" % name)
 
 
 def _softmax_backward(y, og, axis):
@@ -265,7 +285,7 @@ def _temperature_factor(attrs):
 @softmax.def_grad
 def _softmax_grad(i, o, g, attrs):
     gx = _softmax_backward(o[0], g[0], int(attrs["axis"])) * _temperature_factor(attrs)
-    return [gx.astype(i[0].dtype, copy=False)]
+    return [gx.astype(i[0].dtype, copy=False), None]  # no gradient for length
 
 
 @softmin.def_grad

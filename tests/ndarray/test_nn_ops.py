@@ -121,6 +121,20 @@ def test_softmax_temperature_matches_mxnet_and_is_stable():
     np.testing.assert_allclose(mx.nd.log_softmax(mx.nd.array([[1000.0, 0.0]])).asnumpy(), [[0, -1000]])
 
 
+def test_softmax_with_length_matches_mxnet():
+    x = mx.nd.array([[1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 1.0, 1.0]])
+    out = mx.nd.softmax(x, mx.nd.array([2, 3], dtype="int32"), use_length=True).asnumpy()
+    np.testing.assert_allclose(out, [[0.26894143, 0.7310586, 0, 0], [1 / 3, 1 / 3, 1 / 3, 0]], rtol=1e-6)
+    out = mx.nd.softmax(mx.nd.ones((2, 3, 2)), mx.nd.array([[1, 2], [3, 0]], dtype="int32"), axis=1,
+                        use_length=True).asnumpy()
+    np.testing.assert_allclose(out[0], [[1, 0.5], [0, 0.5], [0, 0]])
+    np.testing.assert_allclose(out[1], [[1 / 3, 0], [1 / 3, 0], [1 / 3, 0]], rtol=1e-6)
+    with pytest.raises(mx.MXNetError, match="integer"):
+        mx.nd.softmax(x, mx.nd.array([2, 3]), use_length=True)
+    with pytest.raises(mx.MXNetError, match="softmax only"):
+        mx.nd.log_softmax(x, use_length=True)
+
+
 def test_softmax_dtype_attribute():
     out = mx.nd.softmax(mx.nd.array(X34, dtype="float16"), dtype="float32")
     assert out.dtype == np.float32
