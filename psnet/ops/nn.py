@@ -277,29 +277,31 @@ def _softmax_backward(y, og, axis):
     return y * (og - G.nd().sum(og * y, axis=axis, keepdims=True))
 
 
-def _temperature_factor(attrs):
+def _finish(gx, data, attrs, sign=1.0):
+    """Scale a softmax-family gradient by sign / temperature (skipped when it is 1) and
+    return it in the input's dtype."""
     t = attrs["temperature"]
-    return 1.0 if t is None else 1.0 / t
+    factor = sign if t is None else sign / t
+    if factor != 1.0:
+        gx = gx * factor
+    return gx.astype(data.dtype, copy=False)
 
 
 @softmax.def_grad
 def _softmax_grad(i, o, g, attrs):
-    gx = _softmax_backward(o[0], g[0], int(attrs["axis"])) * _temperature_factor(attrs)
-    return [gx.astype(i[0].dtype, copy=False), None]  # no gradient for length
+    return [_finish(_softmax_backward(o[0], g[0], int(attrs["axis"])), i[0], attrs), None]  # None: length
 
 
 @softmin.def_grad
 def _softmin_grad(i, o, g, attrs):
-    gx = _softmax_backward(o[0], g[0], int(attrs["axis"])) * -_temperature_factor(attrs)
-    return [gx.astype(i[0].dtype, copy=False)]
+    return [_finish(_softmax_backward(o[0], g[0], int(attrs["axis"])), i[0], attrs, -1.0)]
 
 
 @log_softmax.def_grad
 def _log_softmax_grad(i, o, g, attrs):
     nd = G.nd()
-    axis = int(attrs["axis"])
-    gx = (g[0] - nd.exp(o[0]) * nd.sum(g[0], axis=axis, keepdims=True)) * _temperature_factor(attrs)
-    return [gx.astype(i[0].dtype, copy=False)]
+    gx = g[0] - nd.exp(o[0]) * nd.sum(g[0], axis=int(attrs["axis"]), keepdims=True)
+    return [_finish(gx, i[0], attrs)]
 
 
 @register("SoftmaxActivation")
