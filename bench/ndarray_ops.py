@@ -63,8 +63,11 @@ class _NumpyNamespace:
     """A stand-in for ``mx`` whose ``nd.ones`` makes NumPy arrays, so one setup line serves both."""
 
     class nd:  # noqa: N801  (mirrors mx.nd)
+        """``mx.nd`` for NumPy: only what the setups use."""
+
         @staticmethod
         def ones(shape):
+            """float32 ones, like ``mx.nd.ones``."""
             import numpy as np
             return np.ones(shape, dtype=np.float32)
 

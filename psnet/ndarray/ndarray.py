@@ -441,14 +441,18 @@ def _binary_method(op_name, scalar_name, fn, compare=False):
     """A binary operator method: a backend fast path for the common case (not recording,
     one context, one dtype), else the registry op through invoke.  Comparisons
     (``compare``) return 0/1 in the array's dtype."""
+    nd_cls, new, state = NDArray, _new, ag_state  # closure cells: the hottest path in psnet
+
     def method(self, other):
-        if not ag_state.recording:
+        if not state.recording:
             t = type(other)
             a = self._data
             b = None
-            if t is NDArray:
-                if other._ctx is self._ctx and other._data.dtype is a.dtype:
+            if t is nd_cls:
+                if other._ctx is self._ctx:
                     b = other._data
+                    if b.dtype is not a.dtype:
+                        b = None
             elif (t is float or t is int) and (not compare or a.dtype.kind == "f"):
                 # NumPy keeps the array's dtype for a Python scalar (NEP 50); an integer
                 # array with a float scalar gives another dtype and takes the slow path,
@@ -464,7 +468,7 @@ def _binary_method(op_name, scalar_name, fn, compare=False):
                         r = r.astype(a.dtype)
                     elif r.dtype is not a.dtype:
                         return self._binary(other, op_name, scalar_name)
-                    out = _new(NDArray)  # inlined from_backend: this is the hottest path
+                    out = new(nd_cls)  # inlined from_backend
                     out._data = r
                     out._ctx = self._ctx
                     out._ag = None

@@ -133,7 +133,7 @@ def clip(xp, data, a_min=None, a_max=None):
 @clip.def_grad
 def _clip_grad(i, o, g, a):
     x = i[0]
-    mask = x == x  # ones, also propagating nothing special for NaN inputs
+    mask = x == x  # ones (zero where x is NaN)
     if a["a_min"] is not None:
         mask = mask * (x >= a["a_min"])
     if a["a_max"] is not None:
