@@ -14,9 +14,11 @@ class _FunctionOp:
         self._n_out = n_out
 
     def n_visible(self, attrs=None):
+        """Number of outputs the Function returned."""
         return self._n_out
 
     def grad(self, inputs, outputs, ograds, attrs):
+        """The user's ``backward`` on the output gradients (not recorded)."""
         prev = ag_state.recording
         ag_state.recording = False
         try:

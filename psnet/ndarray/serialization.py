@@ -96,15 +96,18 @@ class _Reader:
         self.source = source
 
     def error(self, what):
+        """An MXNetError naming the source and the problem."""
         return MXNetError("cannot load NDArrays from %s: %s" % (self.source, what))
 
     def read(self, n, field):
+        """Exactly ``n`` bytes of ``field``; a truncation error otherwise."""
         b = self.f.read(n)
         if len(b) != n:
             raise self.error("the file is truncated (it ends inside %s: %d of %d bytes)" % (field, len(b), n))
         return b
 
     def unpack(self, fmt, field):
+        """The little-endian struct ``fmt`` read from ``field``."""
         s = struct.Struct("<" + fmt)
         return s.unpack(self.read(s.size, field))
 
