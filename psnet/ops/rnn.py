@@ -1,0 +1,262 @@
+"""The fused ``RNN`` operator (MXNet 1.9.1's signature and flat parameter layout).
+
+``RNN(data, parameters, state[, state_cell], state_size, num_layers, mode,
+bidirectional, p, state_outputs)`` runs a stack of ``num_layers`` recurrent layers
+(modes ``rnn_relu``, ``rnn_tanh``, ``lstm``, ``gru``) over ``data`` of shape
+``(T, N, I)`` and returns the top layer's outputs ``(T, N, D*H)`` and, with
+``state_outputs``, the final states ``(L*D, N, H)``.  ``parameters`` is one flat vector:
+every weight first (for each layer, for each direction: i2h ``(G*H, I_l)`` then h2h
+``(G*H, H)``), then every bias in the same order (i2h ``(G*H,)`` then h2h), ``G`` the
+number of gates.  Dropout ``p`` applies to the inputs of layers 1.. in training.
+
+The recurrences are :mod:`psnet.ops._rnn_kernels`; the forward writes what the
+gradient needs into a hidden *reserve* output (one flat array), which
+``_backward_RNN`` reads to run backpropagation through time on raw arrays.
+"""
+from ..base import NotSupportedError, ShapeError
+from .registry import register
+from ._rnn_kernels import kernel
+from . import _grad_util as G
+
+_BACKWARD_ATTRS = ("state_size", "num_layers", "bidirectional", "mode", "p")
+
+
+def _truthy(v):
+    return v in (True, "True", "true", 1, "1")
+
+
+def _is_lstm(attrs):
+    return attrs.get("mode") == "lstm"
+
+
+def _inputs(attrs):
+    names = ["data", "parameters", "state"] + (["state_cell"] if _is_lstm(attrs) else [])
+    return names + (["sequence_length"] if _truthy(attrs.get("use_sequence_length", False)) else [])
+
+
+def _n_visible(attrs):
+    if not _truthy(attrs.get("state_outputs", False)):
+        return 1
+    return 3 if _is_lstm(attrs) else 2
+
+
+def _output_names(attrs):
+    return ["output", "state", "state_cell"][:_n_visible(attrs)]
+
+
+class _Geometry:
+    """Sizes of one RNN call: T, N, I, H, L, D, the kernel and the flat parameter offsets."""
+
+    def __init__(self, data_shape, state_size, num_layers, bidirectional, mode):
+        if len(data_shape) != 3:
+            raise ShapeError("RNN: data must be 3-D (T, N, I) in TNC layout, got shape %s" % (tuple(data_shape),))
+        self.t, self.n, self.i = (int(s) for s in data_shape)
+        self.h, self.l = int(state_size), int(num_layers)
+        self.d = 2 if _truthy(bidirectional) else 1
+        self.mode, self.k = mode, kernel(mode)
+        gh = self.k.ngates * self.h
+        self.weights, self.biases, off = [], [], 0
+        for layer in range(self.l):
+            width = self.i if layer == 0 else self.d * self.h
+            for _ in range(self.d):
+                self.weights.append(((off, (gh, width)), (off + gh * width, (gh, self.h))))
+                off += gh * (width + self.h)
+        for _ in range(self.l * self.d):
+            self.biases.append(((off, (gh,)), (off + gh, (gh,))))
+            off += 2 * gh
+        self.param_size = off
+
+    def state_shape(self):
+        """Shape of ``state`` / ``state_cell`` and of the final states."""
+        return (self.l * self.d, self.n, self.h)
+
+    def unpack(self, flat, j):
+        """(wi, wh, bi, bh) views of layer-direction ``j`` in the flat parameter vector."""
+        views = []
+        for off, shape in self.weights[j] + self.biases[j]:
+            size = 1
+            for s in shape:
+                size *= s
+            views.append(flat[off:off + size].reshape(shape))
+        return views
+
+    def reserve_layout(self, dropout):
+        """[(key, shape)] of the reserve: per layer the dropout mask (layers 1..), per
+        layer-direction the kernel's buffers."""
+        entries = []
+        for layer in range(self.l):
+            if dropout and layer:
+                entries.append(((layer, "mask"), (self.t, self.n, self.d * self.h)))
+            widths = self.k.buffer_widths(self.h)
+            for d in range(self.d):
+                entries += [((layer, d, b), (self.t, self.n, widths[b])) for b in self.k.buffers]
+        return entries
+
+    def split_reserve(self, flat, dropout):
+        """{key: view} of a flat reserve array."""
+        views, off = {}, 0
+        for key, shape in self.reserve_layout(dropout):
+            size = shape[0] * shape[1] * shape[2]
+            views[key] = flat[off:off + size].reshape(shape)
+            off += size
+        if off != flat.shape[0]:
+            raise ShapeError("_backward_RNN: reserve has %d elements, expected %d" % (flat.shape[0], off))
+        return views
+
+    def reserve_size(self, dropout):
+        """Number of elements of the reserve."""
+        return sum(s[0] * s[1] * s[2] for _, s in self.reserve_layout(dropout))
+
+    def buffers(self, views, layer, d):
+        """The kernel buffers of one layer-direction."""
+        return {b: views[(layer, d, b)] for b in self.k.buffers}
+
+    def layer_output(self, xp, views, layer):
+        """Output of ``layer`` (T, N, D*H): the directions' hidden states side by side."""
+        if self.d == 1:
+            return views[(layer, 0, "h")]
+        return xp.concatenate([views[(layer, 0, "h")], views[(layer, 1, "h")][::-1]], axis=2)
+
+
+def _check(geo, parameters, state, state_cell):
+    if parameters.ndim != 1 or parameters.shape[0] != geo.param_size:
+        raise ShapeError("RNN: parameters must be a flat vector of %d elements for mode=%s, "
+                         "state_size=%d, num_layers=%d, bidirectional=%s and input size %d; got shape %s"
+                         % (geo.param_size, geo.mode, geo.h, geo.l, geo.d == 2, geo.i,
+                            tuple(parameters.shape)))
+    for name, s in (("state", state), ("state_cell", state_cell)):
+        if s is not None and tuple(s.shape) != geo.state_shape():
+            raise ShapeError("RNN: %s must have shape %s (layers*directions, batch, state_size), got %s"
+                             % (name, geo.state_shape(), tuple(s.shape)))
+
+
+def _unsupported(use_sequence_length, projection_size, clip_min, clip_max):
+    if _truthy(use_sequence_length):
+        raise NotSupportedError("RNN: use_sequence_length is not supported by psnet's CPU kernel "
+                                "(MXNet 1.9.1 supports it only with cuDNN); mask the outputs with "
+                                "SequenceMask / SequenceLast instead")
+    if projection_size not in (None, "None", 0):
+        raise NotSupportedError("RNN: projection_size (LSTMP) is not supported")
+    if clip_min not in (None, "None") or clip_max not in (None, "None"):
+        raise NotSupportedError("RNN: lstm_state_clip_min/max are not supported")
+
+
+def _rnn_forward(xp, data, parameters, state, *rest, state_size, num_layers, mode="lstm",
+                 bidirectional=False, p=0.0, state_outputs=False, projection_size=None,
+                 lstm_state_clip_min=None, lstm_state_clip_max=None, lstm_state_clip_nan=False,
+                 use_sequence_length=False, is_train=False, rng=None):
+    """Multi-layer (bidirectional) RNN / LSTM / GRU over TNC ``data`` (see the module doc)."""
+    _unsupported(use_sequence_length, projection_size, lstm_state_clip_min, lstm_state_clip_max)
+    geo = _Geometry(data.shape, state_size, num_layers, bidirectional, mode)
+    state_cell = rest[0] if geo.k.has_cell else None
+    _check(geo, parameters, state, state_cell)
+    p = float(p)
+    dropout = p > 0 and geo.l > 1
+    reserve = xp.empty((geo.reserve_size(dropout),), dtype=data.dtype)
+    views = geo.split_reserve(reserve, dropout)
+    hy = xp.empty(geo.state_shape(), dtype=data.dtype)
+    cy = xp.empty(geo.state_shape(), dtype=data.dtype) if geo.k.has_cell else None
+    x = data
+    for layer in range(geo.l):
+        if layer and dropout:
+            mask = views[(layer, "mask")]
+            if is_train:
+                keep = rng.random(mask.shape, dtype=xp.float32) >= p
+                xp.multiply(keep, data.dtype.type(1.0 / (1.0 - p)), out=mask)
+                x = x * mask
+            else:
+                mask.fill(1)
+        for d in range(geo.d):
+            j = layer * geo.d + d
+            wi, wh, bi, bh = geo.unpack(parameters, j)
+            hT, cT = geo.k.forward(xp, x if d == 0 else x[::-1], state[j],
+                                   None if cy is None else state_cell[j], wi, wh, bi, bh,
+                                   geo.buffers(views, layer, d))
+            hy[j] = hT
+            if cy is not None:
+                cy[j] = cT
+        x = geo.layer_output(xp, views, layer)
+    out = x.copy() if geo.d == 1 else x
+    return (out, hy) + ((cy,) if cy is not None else ()) + (reserve,)
+
+
+def _rnn_infer_shape(attrs, in_shapes):
+    data = in_shapes[0]
+    if data is None:
+        return None
+    geo = _Geometry(data, attrs["state_size"], attrs["num_layers"], attrs.get("bidirectional", False),
+                    attrs.get("mode", "lstm"))
+    st = geo.state_shape()
+    ins = [tuple(data), (geo.param_size,), st] + ([st] if geo.k.has_cell else [])
+    ins += [(geo.n,)] if len(in_shapes) > len(ins) else []
+    outs = [(geo.t, geo.n, geo.d * geo.h), st] + ([st] if geo.k.has_cell else [])
+    return ins, outs
+
+
+RNN = register("RNN", inputs=_inputs, num_outputs=lambda a: 4 if _is_lstm(a) else 3,
+               num_visible_outputs=_n_visible, output_names=_output_names,
+               infer_shape=_rnn_infer_shape)(_rnn_forward)
+
+
+def _backward_inputs(attrs):
+    lstm = _is_lstm(attrs)
+    return (["dy", "dhy"] + (["dcy"] if lstm else []) + ["data", "parameters", "state"]
+            + (["state_cell"] if lstm else []) + ["reserve"])
+
+
+def _rnn_backward(xp, *arrays, state_size, num_layers, mode="lstm", bidirectional=False, p=0.0):
+    """Backpropagation through time of :data:`RNN`: gradients of data, parameters, states."""
+    if mode == "lstm":
+        dy, dhy, dcy, data, parameters, state, state_cell, reserve = arrays
+    else:
+        (dy, dhy, data, parameters, state, reserve), dcy, state_cell = arrays, None, None
+    geo = _Geometry(data.shape, state_size, num_layers, bidirectional, mode)
+    dropout = float(p) > 0 and geo.l > 1
+    views = geo.split_reserve(reserve, dropout)
+    dparams = xp.empty_like(parameters)
+    dstate = xp.empty_like(state)
+    dcell = xp.empty_like(state) if geo.k.has_cell else None
+    dtop = dy
+    for layer in range(geo.l - 1, -1, -1):
+        if layer == 0:
+            x = data
+        else:
+            x = geo.layer_output(xp, views, layer - 1)
+            if dropout:
+                x = x * views[(layer, "mask")]
+        dx = None
+        for d in range(geo.d):
+            j = layer * geo.d + d
+            wi, wh, bi, bh = geo.unpack(parameters, j)
+            dyd = dtop[:, :, d * geo.h:(d + 1) * geo.h]
+            res = geo.k.backward(xp, x if d == 0 else x[::-1], state[j],
+                                 None if dcell is None else state_cell[j], wi, wh,
+                                 geo.buffers(views, layer, d), dyd if d == 0 else dyd[::-1], dhy[j],
+                                 None if dcy is None else dcy[j])
+            gx = res[0] if d == 0 else res[0][::-1]
+            dx = gx if dx is None else dx + gx
+            for view, g in zip(geo.unpack(dparams, j), res[1:5]):
+                view[...] = g
+            dstate[j] = res[5]
+            if dcell is not None:
+                dcell[j] = res[6]
+        dtop = dx * views[(layer, "mask")] if layer and dropout else dx
+    return (dtop, dparams, dstate) + ((dcell,) if dcell is not None else ())
+
+
+_backward_RNN = register("_backward_RNN", inputs=_backward_inputs,
+                         num_outputs=lambda a: 4 if _is_lstm(a) else 3)(_rnn_backward)
+
+
+@RNN.def_grad
+def _rnn_grad(inputs, outputs, ograds, attrs):
+    nd = G.nd()
+    lstm = _is_lstm(attrs)
+    heads = list(ograds)
+    for k in range(len(heads), 3 if lstm else 2):  # final states the caller did not ask for
+        heads.append(nd.zeros_like(outputs[k]))
+    bw_attrs = {k: attrs[k] for k in _BACKWARD_ATTRS if k in attrs}
+    n_in = 4 if lstm else 3
+    grads = nd.invoke(_backward_RNN, heads + list(inputs[:n_in]) + [outputs[-1]], bw_attrs)
+    return list(grads) + [None] * (len(inputs) - n_in)
+
