@@ -223,6 +223,19 @@ GRAD_CASES = {
                 case(R(1, 2, 5), kernel=(2,), stride=(2,), pool_type="avg", pooling_convention="full")],
     "LRN": [case(R(1, 4, 2, 2), nsize=3)],
     "UpSampling": [case(R(1, 2, 2, 2), scale=2, sample_type="nearest", num_args=1)],
+    # recurrent layers and sequences (psnet/ops/rnn.py, sequence.py)
+    "RNN": [case(R(3, 2, 3), R(56, lo=-0.5, hi=0.5), R(1, 2, 2), R(1, 2, 2), state_size=2, num_layers=1,
+                 mode="lstm", state_outputs=True),
+            case(R(3, 2, 3), R(180, lo=-0.5, hi=0.5), R(4, 2, 2), state_size=2, num_layers=2, mode="gru",
+                 bidirectional=True, state_outputs=True),
+            case(R(3, 2, 3), R(14, lo=-0.5, hi=0.5), R(1, 2, 2), state_size=2, num_layers=1,
+                 mode="rnn_tanh"),
+            case(R(3, 2, 3), R(26, lo=-0.5, hi=0.5), R(2, 2, 2), state_size=2, num_layers=2,
+                 mode="rnn_relu", p=0.5, state_outputs=True, train=True)],
+    "SequenceMask": [case(R(3, 2, 2), K([1, 3]), use_sequence_length=True, value=-1.0),
+                     case(R(2, 3), K([2, 0]), use_sequence_length=True, axis=1)],
+    "SequenceLast": [case(R(3, 2, 2), K([1, 3]), use_sequence_length=True), case(R(3, 2))],
+    "SequenceReverse": [case(R(3, 2, 2), K([2, 3]), use_sequence_length=True), case(R(3, 2))],
 }
 
 SKIP = {
