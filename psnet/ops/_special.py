@@ -15,9 +15,38 @@ _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 _SHIFT = 10  # digamma/trigamma shift x above this before the asymptotic series
 
 
+# erf's Taylor coefficients 2/sqrt(pi) * (-1)^n / (n! (2n+1)), for |x| < 0.5
+_ERF_TAYLOR = tuple(2.0 / math.sqrt(math.pi) * (-1) ** n / (math.factorial(n) * (2 * n + 1)) for n in range(9))
+# the Chebyshev-fitted erfc of Numerical Recipes (fractional error below 1.2e-7 for x >= 0)
+_ERFC_FIT = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398,
+             1.48851587, -0.82215223, 0.17087277)
+
+
 def erf(xp, x):
-    """The error function: a positive series for |x| < 3, a continued fraction beyond."""
+    """The error function: to ~1e-16 for float64 inputs, to ~1e-7 (float32's precision,
+    at a fraction of the cost) for float32 and float16 inputs."""
+    return _erf_precise(xp, x) if x.dtype == xp.float64 else _erf_single(xp, x)
+
+
+def _erf_single(xp, x):
+    """erf to ~1e-7 relative: a Taylor series below 0.5, 1 - erfc (a fitted form) above."""
     x = x.astype(xp.float64)
+    ax = xp.abs(x)
+    small = xp.minimum(ax, 0.5)
+    x2 = small * small
+    taylor = _ERF_TAYLOR[-1]
+    for c in _ERF_TAYLOR[-2::-1]:
+        taylor = c + x2 * taylor
+    t = 1.0 / (1.0 + 0.5 * ax)
+    poly = _ERFC_FIT[-1]
+    for c in _ERFC_FIT[-2::-1]:
+        poly = c + t * poly
+    erfc = t * xp.exp(-ax * ax + poly)
+    return xp.where(ax < 0.5, small * taylor * xp.sign(x), xp.sign(x) * (1.0 - erfc))
+
+
+def _erf_precise(xp, x):
+    """erf to ~1e-16: a positive series for |x| < 3, a continued fraction beyond."""
     ax = xp.abs(x)
     small = xp.minimum(ax, 3.0)
     # erf(x) = 2/sqrt(pi) exp(-x^2) sum_n 2^n x^(2n+1) / (1*3*...*(2n+1))
@@ -39,6 +68,7 @@ def erf(xp, x):
 
 def erfinv(xp, y):
     """Inverse error function: Giles' approximation refined by two Newton steps."""
+    erf_ = _erf_precise if y.dtype == xp.float64 else _erf_single
     y = y.astype(xp.float64)
     inside = xp.abs(y) < 1.0
     yc = xp.where(inside, y, 0.0)
@@ -55,7 +85,7 @@ def erfinv(xp, y):
         p2 = c + p2 * wt
     x = xp.where(w < 5.0, p1, p2) * yc
     for _ in range(2):
-        err = erf(xp, x) - yc
+        err = erf_(xp, x) - yc
         x = x - err / (2.0 / math.sqrt(math.pi) * xp.exp(-x * x))
     x = xp.where(inside, x, xp.where(y > 0, xp.inf, -xp.inf))
     return xp.where(xp.abs(y) > 1.0, xp.nan, x)

@@ -120,3 +120,13 @@ def test_second_order_gradients(name, lo, hi):
         yv.backward()
         return xv.grad.asnumpy()
     np.testing.assert_allclose(x.grad.asnumpy(), (first(x0 + h) - first(x0 - h)) / (2 * h), rtol=1e-5, atol=1e-7)
+
+
+def test_single_precision_erf_is_accurate_to_float32():
+    x = np.concatenate([np.random.uniform(-6, 6, 2000), [0.0, 1e-6, -1e-3, 0.4999, 0.5, -0.5]]).astype(np.float32)
+    want = np.array([math.erf(float(v)) for v in x])
+    got = mx.nd.erf(mx.nd.array(x)).asnumpy().astype(np.float64)
+    np.testing.assert_allclose(got, want, rtol=3e-7, atol=1e-30)
+    y = np.random.uniform(-0.99, 0.99, 200).astype(np.float32)
+    back = np.array([math.erf(float(v)) for v in mx.nd.erfinv(mx.nd.array(y)).asnumpy()])
+    np.testing.assert_allclose(back, y, rtol=1e-6, atol=1e-7)
