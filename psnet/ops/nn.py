@@ -19,8 +19,8 @@ def _normal_cdf_np(xp, x):
     """Phi(x) = (1 + erf(x / sqrt 2)) / 2 in the dtype of ``x``."""
     return (0.5 * (1.0 + _special.erf(xp, x / math.sqrt(2.0)))).astype(x.dtype, copy=False)
 
-# ---------------------------------------------------------------------------- FullyConnected
 
+# ---------------------------------------------------------------------------- FullyConnected
 
 def _fc_inputs(attrs):
     return ["data", "weight"] if attrs.get("no_bias", False) else ["data", "weight", "bias"]
@@ -34,7 +34,10 @@ def _fc_2d(xp, data, flatten):
 
 
 def _fc_infer_shape(attrs, in_shapes):
+    """Weight (num_hidden, in_units) and bias (num_hidden,) from the data shape."""
     data = in_shapes[0]
+    if data is None:
+        return None
     n = int(attrs["num_hidden"])
     if attrs.get("flatten", True):
         k = 1

@@ -188,7 +188,17 @@ def _gn_visible(attrs):
     return 3 if attrs.get("output_mean_var", False) else 1
 
 
-@register("GroupNorm", num_outputs=3, num_visible_outputs=_gn_visible,
+def _gn_infer_shape(attrs, in_shapes):
+    """gamma and beta have shape (num_groups,); mean and std (N, num_groups)."""
+    data = in_shapes[0]
+    if data is None:
+        return None
+    g = int(attrs.get("num_groups", 1))
+    stats = [(data[0], g)] * 2 if attrs.get("output_mean_var", False) else []
+    return [tuple(data), (g,), (g,)], [tuple(data)] + stats
+
+
+@register("GroupNorm", num_outputs=3, num_visible_outputs=_gn_visible, infer_shape=_gn_infer_shape,
           output_names=lambda a: ["output", "mean", "std"][:_gn_visible(a)])
 def group_norm(xp, data, gamma, beta, num_groups=1, eps=1e-5, output_mean_var=False):
     """Split the channels (axis 1) into ``num_groups`` groups and normalise each sample's
