@@ -335,3 +335,14 @@ def test_regression_heads_match_mxnet():
     np.testing.assert_allclose(g, [[-1, -1, 1], [1, -1, -1]])
     with pytest.raises(mx.MXNetError, match="label of shape"):
         mx.nd.LinearRegressionOutput(mx.nd.ones((2, 3)), mx.nd.ones((2, 2)))
+
+
+def test_parameter_shapes_are_inferred_from_the_data_shape():
+    from psnet.ops import registry
+    fc = registry.get("FullyConnected").infer_shape
+    assert fc({"num_hidden": 5}, [(2, 4, 3), None, None]) == ([(2, 4, 3), (5, 12), (5,)], [(2, 5)])
+    assert fc({"num_hidden": 5, "flatten": False, "no_bias": True}, [(2, 4, 3), None]) == \
+        ([(2, 4, 3), (5, 3)], [(2, 4, 5)])
+    assert fc({"num_hidden": 5}, [None, None, None]) is None
+    gn = registry.get("GroupNorm").infer_shape
+    assert gn({"num_groups": 2}, [(2, 4, 3), None, None]) == ([(2, 4, 3), (2,), (2,)], [(2, 4, 3)])
