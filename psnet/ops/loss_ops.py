@@ -96,15 +96,17 @@ def _softmax_output_grad(i, o, g, attrs):
         grad = prob - lab
     else:
         lab = lab.reshape(prob.shape[:axis] + prob.shape[axis + 1:])
-        idx = xp.expand_dims(_int_labels(xp, xp.clip(lab, 0, None), prob.shape[axis], "SoftmaxOutput"), axis)
+        if attrs["use_ignore"]:
+            keep = lab != attrs["ignore_label"]
+        valid = lab if keep is None else xp.where(keep, lab, 0)  # ignored labels may be out of range
+        idx = xp.expand_dims(_int_labels(xp, valid, prob.shape[axis], "SoftmaxOutput"), axis)
         # target: 1 - alpha at the label, alpha / (C - 1) elsewhere (alpha = 0: one-hot)
         alpha = float(attrs["smooth_alpha"])
         off = alpha / (prob.shape[axis] - 1) if alpha else 0.0
         grad = prob - prob.dtype.type(off)
         hit = xp.take_along_axis(grad, idx, axis=axis) - prob.dtype.type(1 - alpha - off)
         xp.put_along_axis(grad, idx, hit, axis=axis)
-        if attrs["use_ignore"]:
-            keep = lab != attrs["ignore_label"]
+        if keep is not None:
             grad *= xp.expand_dims(keep, axis).astype(grad.dtype)
     scale = float(attrs["grad_scale"])
     if multi:

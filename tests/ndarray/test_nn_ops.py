@@ -306,6 +306,13 @@ def test_softmax_output_forward_and_backward_match_mxnet():
                                                   [-0.3045078, 0.1895437, 0.1149641]]), rtol=1e-5)
 
 
+def test_softmax_output_ignore_label_out_of_range_and_bad_labels():
+    _, g = _head_grad("SoftmaxOutput", _XH, [255, 0], use_ignore=True, ignore_label=255)
+    np.testing.assert_allclose(g, [[0, 0, 0], [-0.3045078, 0.1895437, 0.1149641]], rtol=1e-5)
+    with pytest.raises(mx.MXNetError, match=r"labels must lie in \[0, 3\)"):
+        _head_grad("SoftmaxOutput", _XH, [3, 0])
+
+
 def test_softmax_output_label_smoothing_matches_mxnet():
     _, g = _head_grad("SoftmaxOutput", _XH, [2, 0], smooth_alpha=0.3)
     np.testing.assert_allclose(g, [[0.0252904, -0.1108874, 0.085597], [-0.0045078, 0.0395437, -0.0350359]],
