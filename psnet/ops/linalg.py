@@ -83,7 +83,7 @@ def diag(xp, data, k=0, axis1=0, axis2=1):
     diagonal ``k`` over ``axis1``/``axis2`` (appended as the last axis)."""
     if data.ndim == 1:
         return xp.diag(data, k)
-    return xp.ascontiguousarray(xp.diagonal(data, k, axis1, axis2))
+    return xp.diagonal(data, k, axis1, axis2).copy()
 
 
 @diag.def_grad
@@ -115,7 +115,7 @@ def _diag_adjoint(xp, data, k=0, axis1=0, axis2=1, shape=()):
     inv = [0] * nd_
     for pos, ax in enumerate(perm):
         inv[ax] = pos
-    return xp.ascontiguousarray(xp.transpose(out, inv))
+    return xp.transpose(out, inv).copy()
 
 
 @_diag_adjoint.def_grad

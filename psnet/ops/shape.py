@@ -91,7 +91,7 @@ def transpose(xp, data, axes=()):
     if axes is not None and sorted(a % data.ndim for a in axes) != list(range(data.ndim)):
         raise ShapeError("transpose: axes %s are not a permutation of the %d axes of shape %s"
                          % (axes, data.ndim, data.shape))
-    return xp.ascontiguousarray(xp.transpose(data, axes))
+    return xp.transpose(data, axes).copy()
 
 
 @transpose.def_grad
@@ -179,7 +179,7 @@ flatten.def_grad(_reshape_back)
 @register("SwapAxis", aliases=("swapaxes",))
 def swapaxes(xp, data, dim1=0, dim2=0):
     """Exchange axes ``dim1`` and ``dim2``; the result is a new array."""
-    return xp.ascontiguousarray(xp.swapaxes(data, dim1, dim2))
+    return xp.swapaxes(data, dim1, dim2).copy()
 
 
 @swapaxes.def_grad
@@ -190,7 +190,7 @@ def _swapaxes_grad(i, o, g, a):
 @register("moveaxis")
 def moveaxis(xp, tensor, source=0, destination=0):
     """Move axis ``source`` to position ``destination``."""
-    return xp.ascontiguousarray(xp.moveaxis(tensor, source, destination))
+    return xp.moveaxis(tensor, source, destination).copy()
 
 
 @moveaxis.def_grad
@@ -201,7 +201,7 @@ def _moveaxis_grad(i, o, g, a):
 # ---------------------------------------------------------------- broadcasting
 def _broadcast(xp, data, shape, opname):
     try:
-        return xp.ascontiguousarray(xp.broadcast_to(data, shape))
+        return xp.broadcast_to(data, shape).copy()
     except ValueError:
         raise ShapeError("%s: cannot broadcast shape %s to %s" % (opname, data.shape, shape)) from None
 
@@ -328,7 +328,7 @@ def split(xp, data, num_outputs=1, axis=1, squeeze_axis=False):
             raise ShapeError("split: squeeze_axis needs parts of size 1, but shape %s splits into %d parts"
                              " of size %d" % (data.shape, num_outputs, n // num_outputs))
         parts = [p.squeeze(axis) for p in parts]
-    return tuple(xp.ascontiguousarray(p) for p in parts)
+    return tuple(p.copy() for p in parts)
 
 
 @split.def_grad
@@ -357,7 +357,7 @@ def split_v2(xp, ary, indices_or_sections=1, axis=0, squeeze_axis=False):
             raise ShapeError("split_v2: squeeze_axis needs parts of size 1 along axis %d of shape %s"
                              % (axis, ary.shape))
         parts = [p.squeeze(axis) for p in parts]
-    return tuple(xp.ascontiguousarray(p) for p in parts)
+    return tuple(p.copy() for p in parts)
 
 
 split_v2.def_grad(_split_grad)
@@ -402,7 +402,7 @@ def _repeat_grad(i, o, g, a):
 @register("flip", aliases=("reverse",))
 def flip(xp, data, axis=()):
     """Reverse the order of elements along ``axis`` (an int or a tuple)."""
-    return xp.ascontiguousarray(xp.flip(data, axis=axis))
+    return xp.flip(data, axis=axis).copy()
 
 
 @flip.def_grad
@@ -441,19 +441,16 @@ def _pad_grad(i, o, g, a):
 def _pad_adjoint(xp, data, mode="constant", pad_width=()):
     """The adjoint of ``pad``: every padded value is added back onto the element it copies."""
     pairs = _pad_pairs(data.ndim, pad_width, "_pad_adjoint")
+    if mode == "constant":  # the padding is constant: the gradient is the interior
+        return data[tuple(slice(b, data.shape[ax] - a) for ax, (b, a) in enumerate(pairs))].copy()
     out = data
     for ax, (before, after) in enumerate(pairs):
         n = out.shape[ax] - before - after
-        if mode == "constant":
-            index = (slice(None),) * ax + (slice(before, before + n),)
-            out = out[index]
-            continue
         src = xp.asarray(np.pad(np.arange(n), (before, after), mode=mode))
-        shape = out.shape[:ax] + (n,) + out.shape[ax + 1:]
-        acc = xp.zeros(shape, dtype=out.dtype)
+        acc = xp.zeros(out.shape[:ax] + (n,) + out.shape[ax + 1:], dtype=out.dtype)
         xp.add.at(acc, (slice(None),) * ax + (src,), out)
         out = acc
-    return xp.ascontiguousarray(out)
+    return out if out is not data else data.copy()
 
 
 @_pad_adjoint.def_grad

@@ -255,3 +255,15 @@ def test_split_v2_sections_and_indices():
     assert [p.shape for p in mx.nd.split_v2(a, 2, squeeze_axis=True)] == [(6,), (6,)]
     with pytest.raises(ShapeError, match=r"\(2, 6\)"):
         mx.nd.split_v2(a, 4, axis=1)
+
+
+@pytest.mark.parametrize("fn", [lambda x: mx.nd.transpose(x), lambda x: mx.nd.broadcast_to(x, shape=(2,)),
+                                lambda x: mx.nd.flip(x, axis=0), lambda x: mx.nd.swapaxes(x, dim1=0, dim2=0),
+                                lambda x: mx.nd.tile(x, reps=(1,)), lambda x: mx.nd.split(x, num_outputs=1, axis=0),
+                                lambda x: mx.nd.pad(x.reshape((1, 2)), mode="constant", pad_width=(0, 0, 0, 0))])
+def test_new_array_ops_never_alias_their_input(fn):
+    """Even when the op changes nothing, its result is a new, writable array."""
+    x = mx.nd.array([1.0, 2.0])
+    y = fn(x)
+    y += 1
+    assert x.asnumpy().tolist() == [1.0, 2.0]
