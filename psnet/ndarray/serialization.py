@@ -25,7 +25,7 @@ import numpy as np
 
 from ..base import MXNetError, normalize_dtype
 from ..context import current_context
-from .ndarray import NDArray, array
+from .ndarray import NDArray, from_backend
 
 __all__ = ["save", "load", "dumps", "loads", "MAGIC", "VERSION"]
 
@@ -99,12 +99,26 @@ class _Reader:
         """An MXNetError naming the source and the problem."""
         return MXNetError("cannot load NDArrays from %s: %s" % (self.source, what))
 
+    def _truncated(self, field, got, n):
+        return self.error("the file is truncated (it ends inside %s: %d of %d bytes)" % (field, got, n))
+
     def read(self, n, field):
         """Exactly ``n`` bytes of ``field``; a truncation error otherwise."""
         b = self.f.read(n)
         if len(b) != n:
-            raise self.error("the file is truncated (it ends inside %s: %d of %d bytes)" % (field, len(b), n))
+            raise self._truncated(field, len(b), n)
         return b
+
+    def read_buffer(self, n, field):
+        """Exactly ``n`` bytes of ``field`` in a writable buffer (array data lands there
+        once, with no further copy when the file object has ``readinto``)."""
+        if not hasattr(self.f, "readinto"):
+            return bytearray(self.read(n, field))
+        buf = bytearray(n)
+        got = (self.f.readinto(buf) or 0) if n else 0
+        if got != n:
+            raise self._truncated(field, got, n)
+        return buf
 
     def unpack(self, fmt, field):
         """The little-endian struct ``fmt`` read from ``field``."""
@@ -143,9 +157,9 @@ def _read(r, ctx):
         if nbytes != expected:
             raise r.error("%s of shape %s and dtype %s should hold %d bytes, the file says %d"
                           % (field, tuple(shape), dtype.name, expected, nbytes))
-        raw = r.read(nbytes, "%s data (%s %s)" % (field, tuple(shape), dtype.name))
+        raw = r.read_buffer(nbytes, "%s data (%s %s)" % (field, tuple(shape), dtype.name))
         a = np.frombuffer(raw, dtype=dtype.newbyteorder("<")).astype(dtype, copy=False).reshape(shape)
-        items.append((name, array(a, ctx=ctx, dtype=dtype)))
+        items.append((name, from_backend(ctx.backend.from_numpy(a), ctx)))
     if r.f.read(1):
         raise r.error("unexpected data after the last of %d entries" % count)
     if kind == 1:
