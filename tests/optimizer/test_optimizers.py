@@ -163,7 +163,8 @@ def test_create_unknown_and_register_custom():
     assert type(again) is HalfStep and again.scale == 0.25 and again.lr == 1.0
 
 
-@pytest.mark.parametrize("name", ["sgd", "adam", "nadam", "rmsprop", "ftrl", "lamb", "adagrad"])
+@pytest.mark.parametrize("name", ["sgd", "nag", "signum", "dcasgd", "adam", "adamax", "nadam", "lamb", "ftml",
+                                  "adagrad", "adadelta", "rmsprop", "ftrl"])
 def test_config_round_trip_continues_identically(name):
     """to_config -> msgpack -> from_config gives an optimizer that continues the same way."""
     import msgpack
