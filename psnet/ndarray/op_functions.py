@@ -7,7 +7,8 @@ accepted everywhere.
 """
 from ..base import MXNetError
 from ..ops import registry
-from .ndarray import NDArray, invoke
+from ..ops.shape import infer_reshape
+from .ndarray import NDArray, ag_state, from_backend, invoke
 
 __all__ = ["make_function", "install_functions", "FLUENT_METHODS", "ARRAY_OR_SCALAR"]
 
@@ -168,12 +169,21 @@ def _fluent(fn, op):
 
 
 def _reshape_method(self, *shape, **kwargs):
-    """``a.reshape((2, 3))``, ``a.reshape(2, 3)`` or ``a.reshape(shape=(2, 3), reverse=False)``."""
+    """``a.reshape((2, 3))``, ``a.reshape(2, 3)`` or ``a.reshape(shape=(2, 3), reverse=False)``.
+
+    The result shares memory with ``a`` (as in MXNet, unlike the ``mx.nd.reshape`` operator);
+    while recording for autograd it is a recorded copy."""
     if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
         shape = shape[0]
     if shape:
         kwargs["shape"] = tuple(shape)
-    return invoke(registry.get("Reshape"), [self], kwargs)
+    if ag_state.recording and self._ag is not None:
+        return invoke(registry.get("Reshape"), [self], kwargs)
+    unknown = set(kwargs) - {"shape", "reverse"}
+    if unknown:
+        raise MXNetError("reshape() got unexpected argument(s) %s" % ", ".join(sorted(unknown)))
+    target = infer_reshape(self.shape, kwargs.get("shape", ()), kwargs.get("reverse", False))
+    return from_backend(self._data.reshape(target), self._ctx)
 
 
 def install_functions(namespace):

@@ -75,8 +75,9 @@ def infer_reshape(src, shape, reverse=False):
 
 @register("Reshape", aliases=("reshape",))
 def reshape(xp, data, shape=(), reverse=False):
-    """Reshape with MXNet's special codes (0, -1, -2, -3, -4) and ``reverse``."""
-    return data.reshape(infer_reshape(data.shape, shape, reverse))
+    """Reshape with MXNet's special codes (0, -1, -2, -3, -4) and ``reverse``.  Like every
+    operator the result is a new array; only the method ``NDArray.reshape`` shares memory."""
+    return data.reshape(infer_reshape(data.shape, shape, reverse)).copy()
 
 
 @reshape.def_grad
@@ -122,7 +123,7 @@ def reshape_like(xp, lhs, rhs, lhs_begin=None, lhs_end=None, rhs_begin=None, rhs
     if _prod(shape) != lhs.size:
         raise ShapeError("reshape_like: cannot reshape lhs of shape %s to %s (from rhs of shape %s)"
                          % (lhs.shape, shape, rhs.shape))
-    return lhs.reshape(shape)
+    return lhs.reshape(shape).copy()
 
 
 reshape_like.def_grad(_reshape_back)
@@ -146,7 +147,7 @@ def expand_dims(xp, data, axis=0):
     """Insert a dimension of size 1 at ``axis``."""
     if not -data.ndim - 1 <= axis <= data.ndim:
         raise ShapeError("expand_dims: axis %d is out of range for shape %s" % (axis, data.shape))
-    return xp.expand_dims(data, axis)
+    return xp.expand_dims(data, axis).copy()
 
 
 expand_dims.def_grad(_reshape_back)
@@ -160,8 +161,8 @@ def squeeze(xp, data, axis=None):
         for ax in axes:
             if data.shape[ax] != 1:
                 raise ShapeError("squeeze: axis %d of shape %s has size %d, not 1" % (ax, data.shape, data.shape[ax]))
-        return xp.squeeze(data, axis=axes)
-    return xp.squeeze(data)
+        return xp.squeeze(data, axis=axes).copy()
+    return xp.squeeze(data).copy()
 
 
 squeeze.def_grad(_reshape_back)
@@ -170,7 +171,7 @@ squeeze.def_grad(_reshape_back)
 @register("Flatten", aliases=("flatten",))
 def flatten(xp, data):
     """Collapse every axis after the first: shape (d0, d1*d2*...)."""
-    return data.reshape(data.shape[0], -1) if data.ndim != 1 else data.reshape(-1, 1)
+    return (data.reshape(data.shape[0], -1) if data.ndim != 1 else data.reshape(-1, 1)).copy()
 
 
 flatten.def_grad(_reshape_back)

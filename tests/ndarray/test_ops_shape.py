@@ -260,9 +260,13 @@ def test_split_v2_sections_and_indices():
 @pytest.mark.parametrize("fn", [lambda x: mx.nd.transpose(x), lambda x: mx.nd.broadcast_to(x, shape=(2,)),
                                 lambda x: mx.nd.flip(x, axis=0), lambda x: mx.nd.swapaxes(x, dim1=0, dim2=0),
                                 lambda x: mx.nd.tile(x, reps=(1,)), lambda x: mx.nd.split(x, num_outputs=1, axis=0),
-                                lambda x: mx.nd.pad(x.reshape((1, 2)), mode="constant", pad_width=(0, 0, 0, 0))])
+                                lambda x: mx.nd.pad(x.reshape((1, 2)), mode="constant", pad_width=(0, 0, 0, 0)),
+                                lambda x: mx.nd.reshape(x, shape=(2, 1)), lambda x: mx.nd.expand_dims(x, axis=0),
+                                lambda x: mx.nd.flatten(x), lambda x: mx.nd.squeeze(x),
+                                lambda x: mx.nd.reshape_like(x, mx.nd.ones((1, 2))), lambda x: x.expand_dims(0)])
 def test_new_array_ops_never_alias_their_input(fn):
-    """Even when the op changes nothing, its result is a new, writable array."""
+    """Even when the op changes nothing, its result is a new, writable array (as in MXNet,
+    where only the method ``x.reshape`` shares memory)."""
     x = mx.nd.array([1.0, 2.0])
     y = fn(x)
     y += 1
