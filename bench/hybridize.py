@@ -7,7 +7,9 @@ MNIST from ``$PSNET_DATA/mnist`` (IDX files, read here with NumPy and handed to 
 as the same array), or random data of MNIST's shape when it is absent.  Each run is a
 separate process timing ``--repeats`` passes over ``--batches`` batches; the processes of
 all configurations are interleaved ``--rounds`` times (so a burst of load elsewhere hits
-them alike) and the best pass of each configuration is reported.  MXNet runs when ``$MXNET_PYTHON`` or ``~/mxref/bin/python`` has
+them alike) and the best pass of each configuration is reported, as samples per second of
+wall-clock time and per second of the process's CPU time (the latter barely moves when
+other programs share the machine).  MXNet runs when ``$MXNET_PYTHON`` or ``~/mxref/bin/python`` has
 mxnet (hybridized with static_alloc/static_shape, its fastest mode).  ``--threads N``
 sets OMP/OpenBLAS/MKL threads of every run (default 1: these 64-row products gain
 nothing from threads, and a busy 2-core machine makes threaded runs noisy); 0 keeps the
@@ -59,12 +61,13 @@ def epoch():
         trainer.step(64)
     loss.wait_to_read()
 epoch()
-best = 0.0
+wall = cpu = 0.0
 for _ in range(repeats):
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     epoch()
-    best = max(best, 64 * n_batches / (time.perf_counter() - t))
-print("SAMPLES_PER_SEC %.1f" % best)
+    wall = max(wall, 64 * n_batches / (time.perf_counter() - t))
+    cpu = max(cpu, 64 * n_batches / max(time.process_time() - c, 1e-9))
+print("SAMPLES_PER_SEC %.1f %.1f" % (wall, cpu))
 """
 
 
@@ -85,7 +88,7 @@ def read_mnist(n):
 
 
 def run(python, impl, mode, path, batches, repeats, threads):
-    """Samples per second of one configuration (a fresh process)."""
+    """(samples per wall-clock second, per CPU second) of one configuration (a fresh process)."""
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     if threads:
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -94,7 +97,7 @@ def run(python, impl, mode, path, batches, repeats, threads):
                          capture_output=True, text=True, timeout=1200, env=env)
     for line in res.stdout.splitlines():
         if line.startswith("SAMPLES_PER_SEC"):
-            return float(line.split()[1])
+            return tuple(float(v) for v in line.split()[1:3])
     raise RuntimeError("%s %s failed:\n%s" % (impl, mode, res.stderr[-2000:]))
 
 
@@ -118,16 +121,24 @@ def main():
         best = {}
         for _ in range(args.rounds):
             for name, py, impl, mode in configs:
-                v = run(py, impl, mode, path, args.batches, args.repeats, args.threads)
-                best[name] = max(best.get(name, 0.0), v)
+                wall, cpu = run(py, impl, mode, path, args.batches, args.repeats, args.threads)
+                old = best.get(name, (0.0, 0.0))
+                best[name] = (max(old[0], wall), max(old[1], cpu))
         rows = [(c[0], best[c[0]]) for c in configs]
     ref = dict(rows)
-    print("MNIST MLP 784-64-64-10, batch 64, SGD; data: %s; %d batches, best of %d x %d; threads: %s"
-          % (source, args.batches, args.rounds, args.repeats, args.threads or "default"))
-    print("%-24s %14s %18s %18s" % ("run", "samples/s", "vs psnet imper.", "vs MXNet hybrid"))
-    for name, v in rows:
-        vs_mx = "%.2fx" % (v / ref["MXNet 1.9.1 hybridized"]) if mxpy else "n/a"
-        print("%-24s %14.0f %17.2fx %18s" % (name, v, v / ref["psnet imperative"], vs_mx))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print("MNIST MLP 784-64-64-10, batch 64, SGD; data: %s; %d batches, best of %d x %d; threads: %s; "
+          "load average %.1f on %d cores" % (source, args.batches, args.rounds, args.repeats,
+                                             args.threads or "default", load, os.cpu_count()))
+    print("throughput in samples/s of wall-clock time | of the process's CPU time (robust to other load)")
+    print("%-24s %10s %8s %8s | %10s %8s %8s" % ("run", "wall", "/psnet", "/MXNet", "cpu", "/psnet", "/MXNet"))
+    mx_ref = ref.get("MXNet 1.9.1 hybridized")
+    for name, (wall, cpu) in rows:
+        cells = []
+        for k, v in ((0, wall), (1, cpu)):
+            vs_mx = "%7.2fx" % (v / mx_ref[k]) if mx_ref else "     n/a"
+            cells.append("%10.0f %7.2fx %s" % (v, v / ref["psnet imperative"][k], vs_mx))
+        print("%-24s %s | %s" % (name, cells[0], cells[1]))
 
 
 if __name__ == "__main__":

@@ -59,8 +59,17 @@ class GradProgram:
         return [None if r is None else regs[r] for r in self.results]
 
 
+def _reshape_to(xp, data, shape):
+    """A reshape whose target was resolved when the program was traced."""
+    return data.reshape(shape)
+
+
 def _compile(results, leaf_index, n_leaves):
-    """Steps computing the tape arrays ``results`` from the leaves, in dependency order."""
+    """Steps computing the tape arrays ``results`` from the leaves, in dependency order.
+
+    Shapes are fixed for a program, so a ``Reshape`` becomes a plain reshape to the traced
+    shape, or disappears when it keeps the shape (gradients often reshape to be safe).
+    """
     steps, reg_of_node, next_reg = [], {}, [n_leaves]
 
     def reg(arr):
@@ -76,12 +85,18 @@ def _compile(results, leaf_index, n_leaves):
         base = reg_of_node.get(id(node))
         if base is None:
             ins = tuple(reg(x) for x in node.inputs)
-            base = reg_of_node[id(node)] = next_reg[0]
-            next_reg[0] += len(node.outputs)
-            fwd = getattr(node.op, "forward", None)
+            fwd, attrs = getattr(node.op, "forward", None), node.attrs
             if fwd is None:
                 raise _Untraceable()
-            steps.append((fwd, ins, base, node.attrs, len(node.outputs)))
+            if node.op.name == "Reshape":
+                shape = node.outputs[0].shape
+                if shape == node.inputs[0].shape:
+                    reg_of_node[id(node)] = ins[0]
+                    return ins[0]
+                fwd, attrs = _reshape_to, {"shape": shape}
+            base = reg_of_node[id(node)] = next_reg[0]
+            next_reg[0] += len(node.outputs)
+            steps.append((fwd, ins, base, attrs, len(node.outputs)))
         return base + k
 
     refs = [None if g is None else reg(g) for g in results]
