@@ -1,6 +1,7 @@
 """Gradient compression with error feedback: MXNet's '2bit' and the '1bit' scheme.
 
-Each sender (a key on one device) keeps a residual.  On every push the residual is
+Each sender (a key on one device: the i-th value pushed for the key, as in MXNet) keeps a
+residual.  On every push the residual is
 added to the gradient, the sum is quantised, and what quantisation lost stays in the
 residual for the next push, so nothing is discarded, only delayed:
 
@@ -20,7 +21,7 @@ _DEFAULT_THRESHOLD = {"2bit": 0.5, "1bit": 0.0}
 
 
 class GradientCompression:
-    """Quantiser plus the residual of each (key, device)."""
+    """Quantiser plus the residual of each (key, device position)."""
 
     def __init__(self, kind, threshold):
         self.type = kind
@@ -31,14 +32,12 @@ class GradientCompression:
         """``{'type': ..., 'threshold': ...}``: what ``set_gradient_compression`` was given."""
         return {"type": self.type, "threshold": self.threshold}
 
-    def compress(self, key, value):
-        """The quantised value (a new array on the value's context) of ``value`` pushed for ``key``.
-
-        Updates the (key, device) residual in place.
-        """
+    def compress(self, key, value, position=0):
+        """The quantised value (a new array on the value's context) of NDArray ``value``, the
+        ``position``-th value pushed for ``key``; updates that sender's residual in place."""
         data = value._data
         xp = value.context.backend.xp
-        slot = (key, value.context)
+        slot = (key, position)
         res = self._residuals.get(slot)
         if res is None or res.shape != data.shape:
             res = self._residuals[slot] = xp.zeros(data.shape, dtype=data.dtype)
@@ -52,9 +51,10 @@ class GradientCompression:
         res -= q
         return q.astype(data.dtype, copy=False)
 
-    def residual(self, key, ctx):
-        """The residual of ``key`` on ``ctx`` as a backend array, or None before its first push."""
-        return self._residuals.get((key, ctx))
+    def residual(self, key, position=0):
+        """The residual of the ``position``-th sender of ``key`` (a backend array), or None
+        before its first push."""
+        return self._residuals.get((key, position))
 
 
 def create_compression(params):

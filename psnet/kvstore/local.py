@@ -142,7 +142,8 @@ class KVStore(KVStoreBase):
 
     def _push_one(self, key, values, dst):
         if self._compression is not None:
-            values = [from_backend(self._compression.compress(key, v), v.context) for v in values]
+            values = [from_backend(self._compression.compress(key, v, i), v.context)
+                      for i, v in enumerate(values)]
         if self._updater is None:
             self._reduce_into(values, dst)
             return
