@@ -152,3 +152,22 @@ def test_input_gradient_predict_mode_and_multiple_outputs():
         b = blk(x)[1]
     with pytest.raises(NotSupportedError, match="higher-order"):
         autograd.grad(b, [x], create_graph=True)
+
+
+def test_trainer_trains_a_hybridized_net():
+    rs = np.random.RandomState(2)
+    x = mx.nd.array(rs.normal(size=(32, 4)))
+    y = mx.nd.array((rs.normal(size=32) > 0).astype(np.float32))
+    net = _mlp()
+    net.initialize(mx.init.Xavier())
+    net.hybridize()
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.5})
+    losses = []
+    for _ in range(40):
+        with autograd.record():
+            loss = loss_fn(net(x), y)
+        loss.backward()
+        trainer.step(32)
+        losses.append(float(loss.mean().asscalar()))
+    assert losses[-1] < 0.5 * losses[0]
