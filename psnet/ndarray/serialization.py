@@ -25,6 +25,7 @@ import numpy as np
 
 from ..base import MXNetError, normalize_dtype
 from ..context import current_context
+from . import mxnet_format
 from .ndarray import NDArray, from_backend
 
 __all__ = ["save", "load", "dumps", "loads", "MAGIC", "VERSION"]
@@ -120,6 +121,12 @@ class _Reader:
             raise self._truncated(field, got, n)
         return buf
 
+    def read_array(self, dtype, shape, field):
+        """A NumPy array of ``dtype`` and ``shape`` from the raw little-endian data that follows."""
+        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        raw = self.read_buffer(nbytes, "%s data (%s %s)" % (field, tuple(shape), dtype.name))
+        return np.frombuffer(raw, dtype=dtype.newbyteorder("<")).astype(dtype, copy=False).reshape(shape)
+
     def unpack(self, fmt, field):
         """The little-endian struct ``fmt`` read from ``field``."""
         s = struct.Struct("<" + fmt)
@@ -127,12 +134,29 @@ class _Reader:
 
 
 def _read(r, ctx):
-    head = r.f.read(_HEADER.size)
-    if len(head) < 8 or head[:8] != MAGIC:
-        raise r.error("not a psnet NDArray file (bad magic %r; expected %r)" % (head[:8], MAGIC))
-    if len(head) < _HEADER.size:
+    """Dispatch on the magic: psnet's format, or MXNet 1.x's (for existing checkpoints)."""
+    magic = r.f.read(8)
+
+    def place(a):
+        return from_backend(ctx.backend.from_numpy(a), ctx)
+    if magic == MAGIC:
+        res = _read_psnet(r, place)
+    elif len(magic) == 8 and struct.unpack("<Q", magic)[0] == mxnet_format.MAGIC:
+        res = mxnet_format.read(r, place)
+    else:
+        raise r.error("not an NDArray file (bad magic %r; expected psnet's %r or MXNet's 0x112)"
+                      % (magic, MAGIC))
+    if r.f.read(1):
+        raise r.error("unexpected data after the last entry")
+    return res
+
+
+def _read_psnet(r, place):
+    """The rest of a psnet file (after its magic): a list or a dict."""
+    rest = r.f.read(_HEADER.size - 8)
+    if len(rest) < _HEADER.size - 8:
         raise r.error("the file is truncated (it ends inside the header)")
-    _, version, kind, count = _HEADER.unpack(head)
+    _, version, kind, count = _HEADER.unpack(MAGIC + rest)
     if version != VERSION:
         raise r.error("format version %d is not supported (this psnet reads version %d)" % (version, VERSION))
     if kind not in _KINDS:
@@ -157,11 +181,7 @@ def _read(r, ctx):
         if nbytes != expected:
             raise r.error("%s of shape %s and dtype %s should hold %d bytes, the file says %d"
                           % (field, tuple(shape), dtype.name, expected, nbytes))
-        raw = r.read_buffer(nbytes, "%s data (%s %s)" % (field, tuple(shape), dtype.name))
-        a = np.frombuffer(raw, dtype=dtype.newbyteorder("<")).astype(dtype, copy=False).reshape(shape)
-        items.append((name, from_backend(ctx.backend.from_numpy(a), ctx)))
-    if r.f.read(1):
-        raise r.error("unexpected data after the last of %d entries" % count)
+        items.append((name, place(r.read_array(dtype, shape, field))))
     if kind == 1:
         return [v for _, v in items]
     return dict(items)

@@ -1,5 +1,6 @@
 """mx.nd.save / mx.nd.load (docs/formats.md) and pickling of NDArrays."""
 import io
+import os
 import pickle
 import struct
 
@@ -96,7 +97,7 @@ def test_truncated_file_names_the_file_and_where_it_ends(tmp_path):
 def test_foreign_corrupt_and_missing_files(tmp_path):
     foreign = tmp_path / "foreign.bin"
     foreign.write_bytes(pickle.dumps({"a": 1}))
-    with pytest.raises(mx.MXNetError, match="not a psnet NDArray file"):
+    with pytest.raises(mx.MXNetError, match="not an NDArray file"):
         mx.nd.load(foreign)
     blob = bytearray(ser.dumps([mx.nd.ones(2)]))
     blob[8] = 9  # version
@@ -134,3 +135,35 @@ def test_pickle_round_trip_keeps_values_dtype_and_context():
 def test_save_uses_no_pickle(tmp_path):
     blob = ser.dumps({"a": mx.nd.ones(3)})
     assert b"\x80\x04" not in blob[:2] and b"numpy" not in blob
+
+
+_DATA = os.path.join(os.path.dirname(__file__), "data")
+
+
+def test_loads_files_written_by_mxnet():
+    """Fixtures written by MXNet 1.9.1's mx.nd.save (see docs/formats.md, "MXNet files")."""
+    d = mx.nd.load(os.path.join(_DATA, "mxnet191_dict.nd"))
+    assert list(d) == ["arg:w", "aux:b", "h"]
+    _same(d["arg:w"], mx.nd.array([[1, 2, 3], [4, 5, 6]]))
+    _same(d["aux:b"], mx.nd.array([7], dtype="int64"))
+    _same(d["h"], mx.nd.array([1.5], dtype="float16"))
+    lst = mx.nd.load(os.path.join(_DATA, "mxnet191_list.nd"), ctx=mx.cpu(1))
+    expected = [mx.nd.array([1, 2]), mx.nd.array([[[1]]], dtype="uint8"),
+                mx.nd.arange(6, dtype="float64").reshape((2, 3)), mx.nd.array([True, False], dtype="bool"),
+                mx.nd.array([-3, 4], dtype="int8"), mx.nd.array([5, 6], dtype="int32")]
+    assert len(lst) == len(expected) and lst[0].context == mx.cpu(1)
+    for a, b in zip(lst, expected):
+        _same(a, b)
+    single = mx.nd.load(os.path.join(_DATA, "mxnet191_single.nd"))
+    _same(single[0], mx.nd.array([3.25]))
+
+
+def test_truncated_mxnet_file_is_a_clear_error(tmp_path):
+    with open(os.path.join(_DATA, "mxnet191_dict.nd"), "rb") as f:
+        blob = f.read()
+    with pytest.raises(mx.MXNetError, match="truncated"):
+        ser.loads(blob[:60])
+    bad = bytearray(blob)
+    bad[28:32] = b"\x01\x00\x00\x00"  # storage type of array 0: row_sparse
+    with pytest.raises(mx.MXNetError, match="sparse"):
+        ser.loads(bytes(bad))
