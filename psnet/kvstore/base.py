@@ -145,14 +145,21 @@ class KeyKind:
     def __init__(self):
         self.kind = None
 
-    def check(self, keys):
-        """Raise when ``keys`` are not all int or all str, or differ from the store's kind."""
+    def check(self, keys, commit=True):
+        """Raise when ``keys`` are not all int or all str, or differ from the store's kind.
+
+        With ``commit`` the keys' kind becomes the store's kind when it has none yet; a
+        store passes ``commit=False`` where a failing call must not fix it (push, pull).
+        """
+        kind = self.kind
         for k in keys:
             if isinstance(k, bool) or not isinstance(k, (int, str)):
                 raise MXKeyError("KVStore keys are int or str, got %r (%s)" % (k, type(k).__name__))
-            kind = str if isinstance(k, str) else int
-            if self.kind is None:
-                self.kind = kind
-            elif kind is not self.kind:
+            this = str if isinstance(k, str) else int
+            if kind is None:
+                kind = this
+            elif this is not kind:
                 raise MXKeyError("key %r is of type %s but this store uses %s keys; one store cannot "
-                                 "mix int and str keys" % (k, kind.__name__, self.kind.__name__))
+                                 "mix int and str keys" % (k, this.__name__, kind.__name__))
+        if commit:
+            self.kind = kind

@@ -44,7 +44,7 @@ class KVStore(KVStoreBase):
     def init(self, key, value):
         """Give each key its initial value (a copy is stored); a key can be initialised once."""
         keys, values = group_key_values(key, value)
-        self._keys.check(keys)
+        self._keys.check(keys, commit=False)
         seen = set()
         for k, vs in zip(keys, values):
             if k in self._store or k in seen:
@@ -52,6 +52,7 @@ class KVStore(KVStoreBase):
                                  "(push a new value to change it)" % (k, self._type))
             seen.add(k)
             _check_ndarrays(k, vs, "init")
+        self._keys.check(keys)
         for k, vs in zip(keys, values):
             v = vs[0]
             ctx = v.context if self._on_device else cpu()
@@ -122,7 +123,7 @@ class KVStore(KVStoreBase):
 
     def _check(self, keys, values, what):
         """The stored arrays of ``keys`` after checking every key and array (nothing changes)."""
-        self._keys.check(keys)
+        self._keys.check(keys, commit=False)
         stored = []
         for k, vs in zip(keys, values):
             dst = self._store.get(k)

@@ -235,3 +235,12 @@ def test_user_store_class_plugs_in():
     vals = [mx.nd.ones((2,)), mx.nd.ones((2,), ctx=mx.cpu(1))]
     kv.pushpull(0, vals)
     np.testing.assert_array_equal(vals[1].asnumpy(), [4.0, 4.0])
+
+
+def test_failed_push_does_not_fix_the_key_kind():
+    kv = mx.kv.create("local")
+    with pytest.raises(KeyError, match="not been initialised"):
+        kv.push("a", mx.nd.ones(SHAPE))
+    kv.init(3, mx.nd.ones(SHAPE))  # the store's key kind is set by init only
+    with pytest.raises(KeyError, match="mix int and str"):
+        kv.init("b", mx.nd.ones(SHAPE))
