@@ -70,7 +70,8 @@ class CSVIter(_BatchedArrays):
         super().__init__(data, label, batch_size, data_name, label_name)
         self._round_batch = round_batch
         self._start = 0
-        self._buffers = (np.zeros((batch_size,) + data.shape[1:], dt), np.zeros((batch_size,) + label.shape[1:], dt))
+        self._buffers = (np.zeros((batch_size,) + data.shape[1:], dt),
+                         np.zeros((batch_size,) + label.shape[1:], dt))
 
     def reset(self):
         """Start the next epoch (after the samples that completed the last batch, with round_batch)."""

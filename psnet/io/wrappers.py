@@ -6,7 +6,27 @@ from .base import DataBatch, DataDesc, DataIter
 __all__ = ["ResizeIter", "PrefetchingIter"]
 
 
-class ResizeIter(DataIter):
+class _CurrentBatchIter(DataIter):
+    """A wrapper whose batch accessors read ``self.current_batch`` (set by ``iter_next``)."""
+
+    def getdata(self):
+        """Data of the current batch."""
+        return self.current_batch.data
+
+    def getlabel(self):
+        """Label of the current batch."""
+        return self.current_batch.label
+
+    def getindex(self):
+        """Index of the current batch."""
+        return self.current_batch.index
+
+    def getpad(self):
+        """Padding of the current batch."""
+        return self.current_batch.pad
+
+
+class ResizeIter(_CurrentBatchIter):
     """``size`` batches per epoch from ``data_iter``, restarting it when it runs out.
 
     ``reset_internal=False`` keeps the wrapped iterator's position across resets.
@@ -42,21 +62,6 @@ class ResizeIter(DataIter):
         self.cur += 1
         return True
 
-    def getdata(self):
-        """Data of the current batch."""
-        return self.current_batch.data
-
-    def getlabel(self):
-        """Label of the current batch."""
-        return self.current_batch.label
-
-    def getindex(self):
-        """Index of the current batch."""
-        return self.current_batch.index
-
-    def getpad(self):
-        """Padding of the current batch."""
-        return self.current_batch.pad
 
 
 class _Prefetcher:
@@ -126,7 +131,7 @@ class _Prefetcher:
             t.join(5.0)
 
 
-class PrefetchingIter(DataIter):
+class PrefetchingIter(_CurrentBatchIter):
     """Reads the next batch of one or more iterators in background threads.
 
     With several iterators a batch joins their data and label lists.  ``rename_data``
@@ -182,22 +187,6 @@ class PrefetchingIter(DataIter):
         if self.iter_next():
             return self.current_batch
         raise StopIteration
-
-    def getdata(self):
-        """Data of the current batch."""
-        return self.current_batch.data
-
-    def getlabel(self):
-        """Label of the current batch."""
-        return self.current_batch.label
-
-    def getindex(self):
-        """Index of the current batch."""
-        return self.current_batch.index
-
-    def getpad(self):
-        """Padding of the current batch."""
-        return self.current_batch.pad
 
     def close(self):
         """Stop the prefetching threads."""

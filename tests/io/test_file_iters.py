@@ -58,7 +58,8 @@ def test_mnist_iter(mnist_dir, tmp_path):
     flat = mx.io.MNISTIter(image=images, label=str(raw), batch_size=100, flat=True, shuffle=False).next()
     assert flat.data[0].shape == (100, 784) and flat.label[0].asnumpy()[:5].tolist() == [7, 2, 1, 0, 4]
     shuffled = mx.io.MNISTIter(image=images, label=labels, batch_size=10000, seed=3).next().label[0].asnumpy()
-    original = mx.io.MNISTIter(image=images, label=labels, batch_size=10000, shuffle=False).next().label[0].asnumpy()
+    original = mx.io.MNISTIter(image=images, label=labels, batch_size=10000, shuffle=False)
+    original = original.next().label[0].asnumpy()
     assert sorted(shuffled.tolist()) == sorted(original.tolist()) and shuffled.tolist() != original.tolist()
     half = mx.io.MNISTIter(image=images, label=labels, batch_size=5000, shuffle=False, num_parts=2, part_index=1)
     assert half.next().label[0].asnumpy()[:3].tolist() == [3, 9, 9]
@@ -69,7 +70,8 @@ def test_prefetching_iter_joins_and_renames():
     it = mx.io.PrefetchingIter([mx.io.NDArrayIter(d, np.arange(10), batch_size=4),
                                 mx.io.NDArrayIter(d * 2, batch_size=4, data_name="d2")],
                                rename_data=[{"data": "a"}, {"d2": "b"}])
-    assert [x.name for x in it.provide_data] == ["a", "b"] and [x.name for x in it.provide_label] == ["softmax_label"]
+    assert [x.name for x in it.provide_data] == ["a", "b"]
+    assert [x.name for x in it.provide_label] == ["softmax_label"]
     batches = list(it)
     assert [b.pad for b in batches] == [0, 0, 2] and len(batches[0].data) == 2 and len(batches[0].label) == 1
     np.testing.assert_array_equal(batches[2].data[1].asnumpy()[:, 0], [32, 36, 0, 4])

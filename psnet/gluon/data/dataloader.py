@@ -191,12 +191,12 @@ class DataLoader:
         if self._num_workers == 0:
             return self._same_process_iter()
         if self._thread_pool:
-            it = _ThreadBatchIter(_Fetcher(self._dataset, self._batchify_fn, default_batchify_fn), self._batch_sampler,
-                                  self._num_workers, self._prefetch, self._timeout)
+            fetch = _Fetcher(self._dataset, self._batchify_fn, default_batchify_fn)
+            it = _ThreadBatchIter(fetch, self._batch_sampler, self._num_workers, self._prefetch, self._timeout)
             return self._pinned(it) if self._pin_memory else it
         ctx = cpu_pinned(self._pin_device_id) if self._pin_memory else None
-        return ProcessBatchIter(_Fetcher(self._dataset, self._batchify_fn, default_mp_batchify_fn), self._batch_sampler,
-                                self._num_workers, self._prefetch, self._timeout, ctx)
+        fetch = _Fetcher(self._dataset, self._batchify_fn, default_mp_batchify_fn)
+        return ProcessBatchIter(fetch, self._batch_sampler, self._num_workers, self._prefetch, self._timeout, ctx)
 
     def _same_process_iter(self):
         fetch = _Fetcher(self._dataset, self._batchify_fn, default_batchify_fn)

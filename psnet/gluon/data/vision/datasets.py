@@ -243,7 +243,10 @@ class CIFAR10(_DownloadedDataset):
 
 
 class CIFAR100(CIFAR10):
-    """CIFAR-100: like :class:`CIFAR10`; ``fine_label=True`` gives the 100 fine classes, else the 20 coarse ones."""
+    """CIFAR-100, read like :class:`CIFAR10`.
+
+    ``fine_label=True`` gives the 100 fine classes, else the 20 coarse ones.
+    """
 
     _name = "cifar100"
     _archive = ("cifar-100-binary.tar.gz", "a0bb982c76b83111308126cc779a992fa506b90b")
