@@ -360,12 +360,16 @@ class NDArray:
         return NotImplemented
 
     def __neg__(self):
+        if not ag_state.recording:
+            return from_backend(-self._data, self._ctx)
         return invoke(_op("negative"), [self], {})
 
     def __pos__(self):
         return self
 
     def __abs__(self):
+        if not ag_state.recording:
+            return from_backend(abs(self._data), self._ctx)
         return invoke(_op("abs"), [self], {})
 
     def __eq__(self, other):
