@@ -23,11 +23,15 @@ import zmq
 
 from ...base import MXNetError, NotSupportedError
 from ..base import KVStoreBase, KeyKind, group_key_values
-from . import wire
+from ...context import cpu
+from . import codec, wire
 from .config import DistConfig, setup_logging
 from .node import Heartbeat, RendezvousError, join
 
 __all__ = ["DistKVStore", "ServerError", "KVTimeoutError"]
+
+
+_CPU = cpu()
 
 
 class ServerError(MXNetError, ValueError):
@@ -229,7 +233,8 @@ class DistKVStore(KVStoreBase):
         self._kind.check(keys)
         order = _by_priority(keys, priority)
         arrays = [self._compress(keys[i], _reduce(values[i])) for i in order]
-        self._scatter("push", [keys[i] for i in order], arrays)
+        extra = {} if self._gc is None else {"codec": self._gc.get_params()}
+        self._scatter("push", [keys[i] for i in order], arrays, **extra)
 
     def pull(self, key, out=None, priority=0, ignore_sparse=True):
         """Pull the current values into ``out`` (every array of a key's device list)."""
@@ -283,7 +288,11 @@ class DistKVStore(KVStoreBase):
     _set_updater = set_updater
 
     def set_gradient_compression(self, compression_params):
-        """Compress pushed gradients (``{'type': '2bit', 'threshold': 0.5}``, MXNet's scheme)."""
+        """Compress pushed gradients (``{'type': '2bit', 'threshold': 0.5}``, MXNet's scheme).
+
+        The worker quantises each pushed (device-summed) gradient with error feedback and
+        sends 2 (or 1) bits per element; the servers unpack and sum as usual.
+        """
         from ..compression import create_compression
         self._gc = create_compression(compression_params)
 
@@ -336,7 +345,7 @@ class DistKVStore(KVStoreBase):
         """Every worker sends ``op`` to every server and waits; errors name the op's subject."""
         self._wait(self._send_all(op, **extra))
 
-    def _scatter(self, op, keys, arrays):
+    def _scatter(self, op, keys, arrays, **extra):
         """Send ``arrays`` of ``keys`` to their servers, one message per server; returns ids."""
         batches = collections.defaultdict(lambda: ([], [], []))
         for key, arr in zip(keys, arrays):
@@ -344,8 +353,9 @@ class DistKVStore(KVStoreBase):
                 ks, ps, arrs = batches[server]
                 ks.append(key)
                 ps.append(part)
-                arrs.append(arr if part < 0 else arr.reshape(-1)[lo:hi])
-        return [self._send(s, op, ks, ps, arrs) for s, (ks, ps, arrs) in batches.items()]
+                piece = arr if part < 0 else arr.reshape(-1)[lo:hi]
+                arrs.append(piece if "codec" not in extra else codec.pack(piece, extra["codec"]["type"]))
+        return [self._send(s, op, ks, ps, arrs, **extra) for s, (ks, ps, arrs) in batches.items()]
 
     def _gather(self, keys, outs, priority):
         """Send the pulls of ``keys`` (first-priority first) writing into ``outs``; returns ids."""
@@ -360,7 +370,11 @@ class DistKVStore(KVStoreBase):
         return [self._send(s, "pull", ks, ps, fill=_filler(dst)) for s, (ks, ps, dst) in batches.items()]
 
     def _compress(self, key, arr):
-        return arr if self._gc is None else self._gc.compress(key, arr)
+        """The quantised gradient (residual kept per key) when compression is on."""
+        if self._gc is None:
+            return arr
+        from ...ndarray.ndarray import from_backend
+        return self._gc.compress(key, from_backend(arr, _CPU))
 
 
 def _filler(dst):

@@ -24,7 +24,7 @@ import numpy as np
 import zmq
 
 from ...base import MXNetError
-from . import wire
+from . import codec, wire
 from .config import DistConfig, setup_logging
 from .node import Heartbeat, join
 
@@ -157,6 +157,8 @@ class Server:
         sync = bool(h.get("sync", True))
         rank = h.get("rank")
         sks = self._slot_keys(h, arrays)
+        if h.get("codec"):
+            arrays = self._decompress(h["codec"], sks, arrays)
         for sk, arr in zip(sks, arrays):   # check everything before changing anything
             slot = self._slot(sk)
             if arr.shape != slot.value.shape:
@@ -169,6 +171,20 @@ class Server:
             else:
                 self._apply(sk[0], slot, arr)
         return None     # a push is answered only when it fails
+
+    def _decompress(self, params, sks, arrays):
+        """Unpack 2bit/1bit pushes to arrays of the stored shapes and dtypes."""
+        if not isinstance(params, dict):
+            raise MXNetError("bad compression parameters %r" % (params,))
+        out = []
+        for sk, packed in zip(sks, arrays):
+            slot = self._slot(sk)
+            try:
+                out.append(codec.unpack(packed, params.get("type"), float(params.get("threshold", 0)),
+                                        slot.value.shape, slot.value.dtype))
+            except MXNetError as e:
+                raise MXNetError("push of key %r: %s" % (_name(sk), e)) from None
+        return out
 
     def _flush(self, ident, h, arrays):
         return {"ok": True}, []   # requests are handled in order: all earlier ones are done

@@ -214,3 +214,35 @@ def test_unreachable_scheduler_names_host_and_port(monkeypatch):
     with pytest.raises(RendezvousError, match="127.0.0.1:%d" % port):
         mx.kv.create("dist_sync")
     assert time.monotonic() - t0 < 3
+
+
+COMPRESSED = """
+import numpy as np, psnet as mx
+kv = mx.kv.create('dist_sync')
+kv.set_gradient_compression({'type': '2bit', 'threshold': 0.5})
+shapes = {0: (3, 5), 1: (40, 30)}                   # key 1 is sliced (bound 500)
+kv.init(list(shapes), [mx.nd.zeros(s) for s in shapes.values()])
+res = {k: np.zeros(s, np.float32) for k, s in shapes.items()}
+for step in range(4):
+    grads = {k: np.sin(np.arange(np.prod(s)) * 0.7 + step).reshape(s).astype(np.float32) * (kv.rank + 1)
+             for k, s in shapes.items()}
+    kv.push(list(shapes), [mx.nd.array(grads[k]) for k in shapes])
+    outs = [mx.nd.zeros(s) for s in shapes.values()]
+    kv.pull(list(shapes), out=outs)
+    for k, o in zip(shapes, outs):
+        total = 0
+        for rank in range(kv.num_workers):     # every worker's error-feedback quantiser, in NumPy
+            r = res.setdefault((k, rank), np.zeros(shapes[k], np.float32))
+            r += grads[k] / (kv.rank + 1) * (rank + 1)
+            q = np.where(r >= 0.5, 0.5, np.where(r <= -0.5, -0.5, 0)).astype(np.float32)
+            r -= q
+            total = total + q
+        np.testing.assert_array_equal(o.asnumpy(), total)
+print("OK", kv.rank, flush=True)
+"""
+
+
+def test_2bit_compressed_pushes_match_the_error_feedback_reference(tmp_path):
+    rc, out = run_job(tmp_path, COMPRESSED, 2, 2, env={"MXNET_KVSTORE_BIGARRAY_BOUND": "500"})
+    assert rc == 0, out
+    assert set(worker_lines(out, "OK")) == {0, 1}, out

@@ -72,3 +72,14 @@ def test_config_from_env(monkeypatch):
 def test_unknown_interface_is_named():
     with pytest.raises(MXNetError, match="DMLC_INTERFACE=nosuchif0"):
         interface_address("nosuchif0")
+
+
+@pytest.mark.parametrize("kind, levels", [("2bit", [-0.5, 0.0, 0.5]), ("1bit", [-1.0, 1.0])])
+def test_codec_roundtrip_is_exact_and_small(kind, levels):
+    from psnet.kvstore.dist import codec
+    values = np.random.choice(np.array(levels, np.float32), size=(7, 13))
+    packed = codec.pack(values, kind)
+    assert packed.dtype == np.uint8 and packed.size == -(-values.size * (2 if kind == "2bit" else 1) // 8)
+    np.testing.assert_array_equal(codec.unpack(packed, kind, 0.5, (7, 13), np.float32), values)
+    with pytest.raises(MXNetError, match="cannot hold"):
+        codec.unpack(packed[:-1], kind, 0.5, (7, 13), np.float32)
