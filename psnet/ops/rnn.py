@@ -260,3 +260,42 @@ def _rnn_grad(inputs, outputs, ograds, attrs):
     grads = nd.invoke(_backward_RNN, heads + list(inputs[:n_in]) + [outputs[-1]], bw_attrs)
     return list(grads) + [None] * (len(inputs) - n_in)
 
+
+
+def _param_concat_infer_shape(attrs, in_shapes):
+    data = in_shapes[0]
+    if data is None:
+        return None
+    rows = kernel(attrs.get("mode", "lstm")).ngates * int(attrs["state_size"])
+    shapes = [tuple(data)] + [tuple(s) if s is not None and all(s) else (rows, data[-1])
+                              for s in in_shapes[1:]]
+    total = sum(_size(s) for s in shapes[1:])
+    return shapes, [(total,)]
+
+
+def _size(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+@register("_rnn_param_concat", infer_shape=_param_concat_infer_shape)
+def _rnn_param_concat(xp, *arrays, num_args=0, state_size=0, mode="lstm"):
+    """The RNN Parameters ``arrays[1:]`` flattened into the fused op's flat vector.
+
+    ``arrays[0]`` is the RNN's data: it only serves shape inference, filling the input
+    size of first-layer i2h weights left unknown (``(G*state_size, 0)``) by Gluon.
+    """
+    return xp.concatenate([a.reshape(-1) for a in arrays[1:]])
+
+
+@_rnn_param_concat.def_grad
+def _rnn_param_concat_grad(inputs, outputs, ograds, attrs):
+    nd = G.nd()
+    grads, off = [None], 0
+    for x in inputs[1:]:
+        n = _size(x.shape)
+        grads.append(nd.slice_axis(ograds[0], axis=0, begin=off, end=off + n).reshape(x.shape))
+        off += n
+    return grads

@@ -232,6 +232,8 @@ GRAD_CASES = {
                  mode="rnn_tanh"),
             case(R(3, 2, 3), R(26, lo=-0.5, hi=0.5), R(2, 2, 2), state_size=2, num_layers=2,
                  mode="rnn_relu", p=0.5, state_outputs=True, train=True)],
+    "_rnn_param_concat": [case(K(np.zeros((2, 1, 3))), R(8, 3), R(8, 2), R(8), R(8), num_args=5,
+                               state_size=2, mode="lstm")],
     "SequenceMask": [case(R(3, 2, 2), K([1, 3]), use_sequence_length=True, value=-1.0),
                      case(R(2, 3), K([2, 0]), use_sequence_length=True, axis=1)],
     "SequenceLast": [case(R(3, 2, 2), K([1, 3]), use_sequence_length=True), case(R(3, 2))],

@@ -68,13 +68,18 @@ def _zero_state_like(F, step, info):
     return F.tile(first, reps=(1, info["shape"][1]))
 
 
-def _get_begin_state(cell, F, begin_state, inputs, batch_size):
+def _get_begin_state(cell, F, begin_state, inputs, batch_size, time_axis):
+    """``begin_state``, or zeros: from ``cell.begin_state`` for NDArrays, built from the
+    first step inside the graph for Symbols (whose batch size is unknown)."""
     if begin_state is not None:
         return begin_state
     if F is _nd:
         x = inputs if isinstance(inputs, NDArray) else inputs[0]
         return cell.begin_state(func=_nd_mod.zeros, batch_size=batch_size, ctx=x.context, dtype=x.dtype)
-    step = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+    if isinstance(inputs, (list, tuple)):
+        step = inputs[0]
+    else:
+        step = F.squeeze(F.slice_axis(inputs, axis=time_axis, begin=0, end=1), axis=time_axis)
     return [_zero_state_like(F, step, info) for info in cell.state_info()]
 
 
@@ -151,7 +156,7 @@ class RecurrentCell(Block):
         """
         self.reset()
         inputs, axis, F, batch_size = _format_sequence(length, inputs, layout, False)
-        states = _get_begin_state(self, F, begin_state, inputs, batch_size)
+        states = _get_begin_state(self, F, begin_state, inputs, batch_size, axis)
         outputs, all_states = [], []
         for i in range(length):
             output, states = self(inputs[i], states)
@@ -337,8 +342,8 @@ class _SequentialMixin:
     def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None, valid_length=None):
         """Unroll each child over the whole sequence in turn."""
         self.reset()
-        inputs, _, F, batch_size = _format_sequence(length, inputs, layout, None)
-        begin_state = _get_begin_state(self, F, begin_state, inputs, batch_size)
+        inputs, axis, F, batch_size = _format_sequence(length, inputs, layout, None)
+        begin_state = _get_begin_state(self, F, begin_state, inputs, batch_size, axis)
         cells = list(self._children.values())
         p, next_states = 0, []
         for i, cell in enumerate(cells):
@@ -532,7 +537,7 @@ class BidirectionalCell(HybridRecurrentCell):
             reversed_inputs = list(reversed(inputs))
         else:
             reversed_inputs = _reverse_sequences(inputs, length, valid_length)
-        states = _get_begin_state(self, F, begin_state, inputs, batch_size)
+        states = _get_begin_state(self, F, begin_state, inputs, batch_size, axis)
         l_cell, r_cell = self._children.values()
         n_l = len(l_cell.state_info(batch_size))
         l_outputs, l_states = l_cell.unroll(length, inputs=inputs, begin_state=states[:n_l], layout=layout,

@@ -134,7 +134,9 @@ class _RNNLayer(HybridBlock):
         if self._layout == "NTC":
             inputs = F.swapaxes(inputs, dim1=0, dim2=1)
         rnn_states = list(states) if states else self._zero_states(F, inputs)
-        flat = F.concat(*[F.reshape(params[n], shape=(-1,)) for n in self._flat_order()], dim=0)
+        order = self._flat_order()
+        flat = F._rnn_param_concat(inputs, *[params[n] for n in order], num_args=len(order) + 1,
+                                   state_size=self._hidden_size, mode=self._mode)
         rnn = F.RNN(inputs, flat, *rnn_states, state_size=self._hidden_size, num_layers=self._num_layers,
                     bidirectional=self._dir == 2, p=self._dropout, state_outputs=True, mode=self._mode)
         outputs = rnn[0]
