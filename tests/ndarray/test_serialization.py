@@ -167,3 +167,14 @@ def test_truncated_mxnet_file_is_a_clear_error(tmp_path):
     bad[28:32] = b"\x01\x00\x00\x00"  # storage type of array 0: row_sparse
     with pytest.raises(mx.MXNetError, match="sparse"):
         ser.loads(bytes(bad))
+
+
+def test_gluon_parameters_saved_by_mxnet_give_mxnet_outputs():
+    """MXNet 1.9.1 saved this HybridSequential(Dense(3, relu), BatchNorm, Dense(1)) after
+    Xavier init and printed its outputs for the input below."""
+    nn = mx.gluon.nn
+    net = nn.HybridSequential()
+    net.add(nn.Dense(3, in_units=2, activation="relu"), nn.BatchNorm(in_channels=3), nn.Dense(1, in_units=3))
+    net.load_parameters(os.path.join(_DATA, "mxnet191_gluon_mlp.nd"))
+    out = net(mx.nd.array([[1.0, 2.0], [3.0, -1.0]]))
+    np.testing.assert_allclose(out.asnumpy(), [[1.4051928520202637], [0.5743982791900635]], rtol=1e-6)
