@@ -1,26 +1,13 @@
 """Cluster configuration read from MXNet's ``DMLC_*`` environment variables.
 
-==========================  =====================================================  =========
-variable                    meaning                                                default
-==========================  =====================================================  =========
-DMLC_ROLE                   worker, server or scheduler                            worker
-DMLC_PS_ROOT_URI            scheduler host                                         127.0.0.1
-DMLC_PS_ROOT_PORT           scheduler port                                         9091
-DMLC_NUM_SERVER             number of servers                                      1
-DMLC_NUM_WORKER             number of workers                                      1
-DMLC_NODE_HOST              address this node binds and advertises                 see below
-DMLC_INTERFACE              network interface whose IPv4 address is used instead
-PS_VERBOSE                  1: log connections and rounds, 2: every message        0
-PSNET_CONNECT_TIMEOUT       seconds to reach the scheduler before giving up        60
-PSNET_KVSTORE_TIMEOUT       seconds any single wait on a server may take           600
-PSNET_HEARTBEAT_INTERVAL    seconds between heartbeats to the scheduler            1
-DMLC_RANK                   preferred rank within the role (launchers set it)      arrival
-MXNET_KVSTORE_BIGARRAY_BOUND  arrays above this many elements are sliced over     1000000
-                            all servers
-==========================  =====================================================  =========
-
-Without DMLC_NODE_HOST or DMLC_INTERFACE a node uses 127.0.0.1 when the scheduler is on
-loopback, else the address of the interface that routes to the scheduler.
+``DMLC_ROLE`` (worker/server/scheduler), ``DMLC_PS_ROOT_URI`` / ``DMLC_PS_ROOT_PORT``
+(the scheduler), ``DMLC_NUM_SERVER`` / ``DMLC_NUM_WORKER``, ``DMLC_NODE_HOST`` or
+``DMLC_INTERFACE`` (the address this node binds), ``DMLC_RANK`` (preferred rank within
+the role), ``PS_VERBOSE``, ``MXNET_KVSTORE_BIGARRAY_BOUND``, and psnet's
+``PSNET_CONNECT_TIMEOUT``, ``PSNET_KVSTORE_TIMEOUT`` and ``PSNET_HEARTBEAT_INTERVAL``.
+docs/distributed.md has the table with defaults.  Without DMLC_NODE_HOST or
+DMLC_INTERFACE a node uses 127.0.0.1 when the scheduler is on loopback, else the
+address of the interface that routes to the scheduler.
 """
 import dataclasses
 import logging
