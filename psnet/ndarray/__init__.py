@@ -2,6 +2,7 @@
 from ..ops import registry
 from .ndarray import NDArray, invoke, array, empty, zeros, ones, full, from_backend
 from .creation import arange, eye, linspace, zeros_like, ones_like, full_like, waitall, concatenate
+from .creation import from_numpy  # noqa: F401
 from .op_functions import install_functions
 from . import random  # noqa: F401  (mx.nd.random.*)
 from .serialization import save, load  # noqa: F401

@@ -3,10 +3,11 @@ import numpy as np
 
 from ..backend import synchronize_all
 from ..base import normalize_dtype
-from ..context import current_context
+from ..context import cpu, current_context
 from .ndarray import NDArray, from_backend
 
-__all__ = ["arange", "eye", "linspace", "zeros_like", "ones_like", "full_like", "waitall", "concatenate"]
+__all__ = ["arange", "eye", "linspace", "zeros_like", "ones_like", "full_like", "waitall", "concatenate",
+           "from_numpy"]
 
 
 def _ctx(ctx):
@@ -56,6 +57,19 @@ def full_like(data, fill_value, out=None, **kwargs):
         out._assign_data(res._data)
         return out
     return res
+
+
+def from_numpy(ndarray, zero_copy=True):
+    """An NDArray on cpu(0) from a NumPy array.  With ``zero_copy`` it shares the array's
+    memory and, as in MXNet, the NumPy array becomes read-only (write through the NDArray)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError("from_numpy takes a numpy.ndarray, got %s" % type(ndarray).__name__)
+    normalize_dtype(ndarray.dtype)
+    if not zero_copy or not ndarray.flags.c_contiguous:
+        return from_backend(np.array(ndarray, order="C"), cpu())
+    view = ndarray.view()
+    ndarray.flags.writeable = False
+    return from_backend(view, cpu())
 
 
 def waitall():

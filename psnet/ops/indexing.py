@@ -5,6 +5,8 @@ converted to integers here.  Out-of-range indices follow each op's ``mode``: 'cl
 (the default, as in MXNet), 'wrap', or 'raise'.  Gradients of the gathering ops are
 the matching scatter-add ops, and vice versa, so they are differentiable again.
 """
+import math
+
 from ..base import DTypeError, MXIndexError, ShapeError
 from .registry import register
 from . import _grad_util as G
@@ -175,7 +177,7 @@ def _batch_take_grad(i, o, g, a):
                     {"axis": 1, "mode": "clip", "shape": i[0].shape}), None]
 
 
-@register("pick")
+@register("pick", aliases=("choose_element_0index",))
 def pick(xp, data, index, axis=-1, keepdims=False, mode="clip"):
     """``data[..., index, ...]`` along ``axis`` with one index per position of the other axes."""
     if axis is None:
@@ -269,6 +271,25 @@ def scatter_nd(xp, data, indices, shape=()):
 @scatter_nd.def_grad
 def _scatter_nd_grad(i, o, g, a):
     return [G.nd().gather_nd(g[0], i[1]), None]
+
+
+@register("ravel_multi_index", aliases=("_ravel_multi_index",))
+def ravel_multi_index(xp, data, shape=()):
+    """Flat indices into ``shape`` of the index columns of ``data`` (shape (ndim, N))."""
+    idx = data if data.dtype.kind in "iu" else data.astype(xp.int64)
+    strides = xp.asarray([math.prod(shape[k + 1:]) for k in range(len(shape))], dtype=xp.int64)
+    return (strides.reshape((-1,) + (1,) * (idx.ndim - 1)) * idx).sum(axis=0).astype(data.dtype)
+
+
+@register("unravel_index", aliases=("_unravel_index",))
+def unravel_index(xp, data, shape=()):
+    """Index columns (shape (ndim, N)) of the flat indices ``data`` into ``shape``."""
+    idx = data if data.dtype.kind in "iu" else data.astype(xp.int64)
+    strides = xp.asarray([math.prod(shape[k + 1:]) for k in range(len(shape))], dtype=xp.int64)
+    dims = xp.asarray(shape, dtype=xp.int64)
+    column = (-1,) + (1,) * idx.ndim
+    grid = (xp.expand_dims(idx, 0) // strides.reshape(column)) % dims.reshape(column)
+    return grid.astype(data.dtype)
 
 
 # ---------------------------------------------------------------- one_hot / where

@@ -101,6 +101,29 @@ _reduction("min", "min", _extreme_grad, ("min_axis",),
            "Minimum over ``axis``; the gradient goes to every minimal element.")
 
 
+@register("moments", num_outputs=2, output_names=("mean", "var"))
+def moments(xp, data, axes=None, keepdims=False):
+    """Mean and (biased) variance over ``axes`` (all by default), in the input dtype."""
+    ax = None if axes is None or axes == () else norm_axes(data.ndim, axes)
+    mean = data.mean(axis=ax, keepdims=True)
+    var = ((data - mean) ** 2).mean(axis=ax, keepdims=keepdims)
+    if not keepdims:
+        mean = mean.reshape(var.shape)
+    return _keep(mean, data), _keep(var, data)
+
+
+@moments.def_grad
+def _moments_grad(i, o, g, a):
+    x = i[0]
+    spec = {"axis": a["axes"], "exclude": False}
+    axes = norm_axes(x.ndim, a["axes"])
+    n = 1
+    for ax in axes:
+        n *= x.shape[ax]
+    mean = _spread_out(x, o[0], spec)
+    return [_spread(x, g[0], spec) / n + _spread(x, g[1], spec) * (x - mean) * (2.0 / n)]
+
+
 @register("norm")
 def norm(xp, data, ord=2, axis=None, out_dtype=None, keepdims=False):
     """The L2 (``ord=2``) or L1 (``ord=1``) norm over ``axis`` (all elements by default)."""

@@ -1,5 +1,7 @@
 """Shape operators: reshape (with MXNet's special codes), transposes, broadcasting,
 joining and splitting, tiling, flipping and padding."""
+import math
+
 import numpy as np
 
 from ..base import MXNetError, ShapeError
@@ -120,7 +122,7 @@ def reshape_like(xp, lhs, rhs, lhs_begin=None, lhs_end=None, rhs_begin=None, rhs
     lb, le = _span(lhs.ndim, lhs_begin, lhs_end)
     rb, re_ = _span(rhs.ndim, rhs_begin, rhs_end)
     shape = lhs.shape[:lb] + rhs.shape[rb:re_] + lhs.shape[le:]
-    if _prod(shape) != lhs.size:
+    if math.prod(shape) != lhs.size:
         raise ShapeError("reshape_like: cannot reshape lhs of shape %s to %s (from rhs of shape %s)"
                          % (lhs.shape, shape, rhs.shape))
     return lhs.reshape(shape).copy()
@@ -133,13 +135,6 @@ def _span(ndim, begin, end):
     b = 0 if begin is None else begin % ndim
     e = ndim if end is None else (end % ndim if end < 0 else end)
     return b, e
-
-
-def _prod(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 @register("expand_dims")

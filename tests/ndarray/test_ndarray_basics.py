@@ -217,3 +217,14 @@ def test_slice_assign_and_storage_type():
     assert b.tostype("default") is b and b.writable
     with pytest.raises(NotImplementedError, match="csr"):
         b.tostype("csr")
+
+
+def test_from_numpy_shares_memory():
+    a = np.ones((2, 2), dtype=np.float32)
+    n = mx.nd.from_numpy(a)
+    n[0, 0] = 5
+    assert a[0, 0] == 5 and not a.flags.writeable  # MXNet makes the source read-only
+    b = np.ones((2, 2), dtype=np.float32)
+    c = mx.nd.from_numpy(b, zero_copy=False)
+    b[0, 0] = 7
+    assert c.asnumpy()[0, 0] == 1 and c.context == mx.cpu()

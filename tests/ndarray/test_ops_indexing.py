@@ -208,3 +208,12 @@ def test_diag_and_shape_queries():
     np.testing.assert_array_equal(mx.nd.diag(mx.nd.array([1.0, 2.0]), k=1).asnumpy(), np.diag([1.0, 2.0], 1))
     assert mx.nd.shape_array(mx.nd.ones((2, 3))).asnumpy().tolist() == [2, 3]
     assert mx.nd.size_array(mx.nd.ones((2, 3))).asnumpy().tolist() == [6]
+
+
+def test_ravel_unravel_and_choose_element():
+    r = mx.nd.ravel_multi_index(mx.nd.array([[3, 6, 6], [4, 5, 1]]), shape=(7, 6))
+    assert r.asnumpy().tolist() == [22, 41, 37]
+    u = mx.nd.unravel_index(mx.nd.array([22, 41, 37]), shape=(7, 6))
+    assert u.asnumpy().tolist() == [[3, 6, 6], [4, 5, 1]]
+    x = mx.nd.array([[1, 2, 3], [4, 5, 7]])
+    assert mx.nd.choose_element_0index(x, mx.nd.array([0, 2])).asnumpy().tolist() == [1, 7]

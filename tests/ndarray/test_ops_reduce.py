@@ -113,3 +113,22 @@ def test_cumsum():
 def test_bad_axis_is_named():
     with pytest.raises(mx.MXNetError, match="axis 3"):
         mx.nd.sum(mx.nd.ones((2, 3)), axis=3)
+
+
+def test_moments_values_and_gradient():
+    x0 = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 7.0]])
+    x = mx.nd.array(x0, dtype="float64")
+    m, v = mx.nd.moments(x, axes=(1,))
+    np.testing.assert_allclose(m.asnumpy(), x0.mean(axis=1))
+    np.testing.assert_allclose(v.asnumpy(), x0.var(axis=1))
+    m, v = mx.nd.moments(x, axes=(0, 1), keepdims=True)
+    assert m.shape == (1, 1) and abs(v.asscalar() - x0.var()) < 1e-12
+    i = mx.nd.moments(mx.nd.array([1, 2, 4], dtype="int32"), axes=(0,))
+    assert [r.asnumpy().tolist() for r in i] == [[2], [1]]  # the input dtype, as MXNet
+    x.attach_grad()
+    with mx.autograd.record():
+        m, v = mx.nd.moments(x, axes=(1,))
+        y = (m * mx.nd.array([1.0, 2.0], dtype="float64")).sum() + v.sum()
+    y.backward()
+    want = np.array([[1.0], [2.0]]) / 3 + 2 * (x0 - x0.mean(axis=1, keepdims=True)) / 3
+    np.testing.assert_allclose(x.grad.asnumpy(), want, rtol=1e-12)

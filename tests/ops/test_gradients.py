@@ -130,6 +130,7 @@ GRAD_CASES = {
     "max": [case(D(2, 3)), case(D(2, 3), axis=1, keepdims=True)],
     "min": [case(D(2, 3)), case(D(2, 3), axis=0)],
     "norm": [case(R(2, 3)), case(R(2, 3), axis=1), case(R(2, 3), ord=1, axis=0)],
+    "moments": [case(R(2, 3, 2), axes=(0, 2)), case(R(2, 3), keepdims=True)],
     "cumsum": [case(R(2, 3), axis=1)],
     # products (psnet/ops/linalg.py)
     "dot": [case(R(2, 3), R(3, 4)), case(R(3, 2), R(3, 4), transpose_a=True),
