@@ -365,3 +365,43 @@ def test_tape_is_released_after_backward():
     y.backward()
     gc.collect()
     assert ref() is None
+
+
+LAYER_SECOND_ORDER = {
+    # name: (function of one float64 NDArray, input shape)
+    "softmax": (lambda x: mx.nd.softmax(x, axis=1, temperature=1.5), (2, 3)),
+    "log_softmax": (lambda x: mx.nd.log_softmax(x), (2, 3)),
+    "FullyConnected": (lambda x: mx.nd.FullyConnected(
+        x * x, mx.nd.array([[1.0, -2.0, 0.5], [0.3, 0.2, -1.0]], dtype="float64"),
+        mx.nd.array([0.1, -0.1], dtype="float64"), num_hidden=2), (2, 3)),
+    "LayerNorm": (lambda x: mx.nd.LayerNorm(x, mx.nd.array([1.0, 2.0, 0.5], dtype="float64"),
+                                            mx.nd.zeros(3, dtype="float64")), (2, 3)),
+    "BatchNorm": (lambda x: mx.nd.BatchNorm(x, mx.nd.array([1.0, 2.0], dtype="float64"),
+                                            mx.nd.zeros(2, dtype="float64"), mx.nd.zeros(2, dtype="float64"),
+                                            mx.nd.ones(2, dtype="float64"), fix_gamma=False), (3, 2)),
+    "softrelu": (lambda x: mx.nd.Activation(x, act_type="softrelu"), (2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYER_SECOND_ORDER))
+def test_second_order_gradient_of_layers(name):
+    """d/dx sum(W * d(sum(V * f(x)))/dx) against finite differences of the first gradient."""
+    fn, shape = LAYER_SECOND_ORDER[name]
+    rs = np.random.RandomState(3)
+    v = rs.uniform(-1, 1, shape)
+    V = mx.nd.array(rs.uniform(0.5, 1.5, fn(mx.nd.array(v, dtype="float64")).shape), dtype="float64")
+    W = rs.uniform(0.5, 1.5, shape)
+
+    def first(u):
+        x = _x(u)
+        with ag.record():
+            y = (fn(x) * V).sum()
+        return ag.grad(y, [x])[0].asnumpy()
+    x = _x(v)
+    with ag.record():
+        y = (fn(x) * V).sum()
+        g = ag.grad(y, [x], create_graph=True)[0]
+        z = (g * mx.nd.array(W, dtype="float64")).sum()
+    z.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), _numeric_grad(lambda u: float((first(u) * W).sum()), v),
+                               rtol=1e-5, atol=1e-7)
