@@ -20,28 +20,56 @@ MXNET_VERSION = 10901
 
 
 def to_json(sym):
-    """The JSON text of ``sym``; loading it back gives a graph whose JSON is identical."""
+    """The JSON text of ``sym``, formatted exactly as MXNet writes it (so files compare
+    equal); loading it back gives a graph whose JSON is identical."""
     nodes = topo_order(sym._outputs)
     index = {id(n): i for i, n in enumerate(nodes)}
-    out_nodes, row_ptr = [], [0]
+    texts, row_ptr = [], [0]
     for n in nodes:
-        entry = {"op": n.op_name, "name": n.name}
+        items = [("op", _str(n.op_name)), ("name", _str(n.name))]
         attrs = dict(n.sattrs)
         attrs.update(n.uattrs)
         if attrs:
-            entry["attrs"] = {k: attrs[k] for k in sorted(attrs)}
+            items.append(("attrs", _obj([(k, _str(attrs[k])) for k in sorted(attrs)], 3, len(attrs) > 1)))
         n_args = n.n_args()
-        entry["inputs"] = [[index[id(c)], k, int(i >= n_args)] for i, (c, k) in enumerate(n.inputs)]
-        out_nodes.append(entry)
+        entries = [_entry_text([index[id(c)], k, int(i >= n_args)]) for i, (c, k) in enumerate(n.inputs)]
+        items.append(("inputs", _arr(entries, 3)))
+        texts.append(_obj(items, 2, True))
         row_ptr.append(row_ptr[-1] + n.num_outputs())
-    doc = {
-        "nodes": out_nodes,
-        "arg_nodes": [i for i, n in enumerate(nodes) if n.op is None],
-        "node_row_ptr": row_ptr,
-        "heads": [[index[id(n)], k, 0] for n, k in sym._outputs],
-        "attrs": {"mxnet_version": ["int", MXNET_VERSION]},
-    }
-    return json.dumps(doc, indent=2)
+    doc = [
+        ("nodes", _arr(texts, 1, True)),
+        ("arg_nodes", _arr([str(i) for i, n in enumerate(nodes) if n.op is None], 1)),
+        ("node_row_ptr", _arr([str(r) for r in row_ptr], 1)),
+        ("heads", _arr([_entry_text([index[id(n)], k, 0]) for n, k in sym._outputs], 1)),
+        ("attrs", _obj([("mxnet_version", '["int", %d]' % MXNET_VERSION)], 1, False)),
+    ]
+    return _obj(doc, 0, True)
+
+
+# MXNet's writer (dmlc JSONWriter): objects of several entries and arrays of more than ten
+# elements span lines, one element per line ending in ", "; smaller ones stay inline.
+def _str(text):
+    return json.dumps(text)
+
+
+def _entry_text(entry):
+    return "[%d, %d, %d]" % tuple(entry)
+
+
+def _obj(items, level, multi_line):
+    if not multi_line:
+        return "{" + ", ".join("%s: %s" % (_str(k), v) for k, v in items) + "}"
+    pad = "  " * (level + 1)
+    return "{\n" + ", \n".join("%s%s: %s" % (pad, _str(k), v) for k, v in items) + "\n" + "  " * level + "}"
+
+
+def _arr(texts, level, multi_line=None):
+    if multi_line is None:
+        multi_line = len(texts) > 10
+    if not multi_line:
+        return "[" + ", ".join(texts) + "]"
+    pad = "  " * (level + 1)
+    return "[\n" + ", \n".join(pad + t for t in texts) + "\n" + "  " * level + "]"
 
 
 def _takes_any_keyword(op):

@@ -9,7 +9,7 @@ from ..base import MXNetError
 from ..ops import registry
 from .symbol import Symbol, create_op_symbol
 
-__all__ = ["make_function", "install_functions"]
+__all__ = ["make_function", "install_functions", "SYMBOL_OR_SCALAR"]
 
 
 def _bind(op, args, kwargs):
@@ -55,10 +55,33 @@ def make_function(op, public_name=None):
     return fn
 
 
+def _symbol_or_scalar(name, op_name, scalar_name, rscalar_name, py):
+    def fn(left, right):
+        if isinstance(left, Symbol):
+            return left._binary(right, op_name, scalar_name, op_name)
+        if isinstance(right, Symbol):
+            return right._binary(left, op_name, rscalar_name, op_name, reflected=True)
+        return py(left, right)
+    fn.__name__ = name
+    fn.__doc__ = "Elementwise %s of two Symbols or of a Symbol and a scalar (MXNet's mx.sym.%s)." % (name, name)
+    return fn
+
+
+# mx.sym functions taking Symbols or numbers on either side (MXNet's same-shape ops)
+SYMBOL_OR_SCALAR = {name: _symbol_or_scalar(name, *spec) for name, spec in {
+    "maximum": ("_maximum", "_maximum_scalar", "_maximum_scalar", max),
+    "minimum": ("_minimum", "_minimum_scalar", "_minimum_scalar", min),
+    "power": ("_power", "_power_scalar", "_rpower_scalar", pow),
+    "pow": ("_power", "_power_scalar", "_rpower_scalar", pow),
+}.items()}
+
+
 def install_functions(namespace):
     """Add a Symbol function for every registered op to ``namespace``, plus fluent
     Symbol methods for the names NDArray has as methods.  Existing names are kept."""
     from ..ndarray.op_functions import FLUENT_METHODS
+    for name, fn in SYMBOL_OR_SCALAR.items():
+        namespace.setdefault(name, fn)
     for name in registry.list_ops():
         if name not in namespace:
             namespace[name] = make_function(registry.get(name), name)

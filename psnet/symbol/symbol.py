@@ -5,7 +5,7 @@ from ..base import MXIndexError, MXNetError, NotSupportedError, numeric_types
 from ..ops import registry
 from .graph import Node, attr_to_str, current_name_manager, entry_name, topo_order
 
-__all__ = ["Symbol", "Variable", "var", "Group", "create_op_symbol", "op_hint"]
+__all__ = ["Symbol", "Variable", "var", "Group", "create_op_symbol", "op_hint", "json_op_name"]
 
 _DTYPE_CODES = {"float32": 0, "float64": 1, "float16": 2, "uint8": 3, "int32": 4, "int8": 5,
                 "int64": 6, "bool": 7, "int16": 8, "uint16": 9, "uint32": 10, "uint64": 11}
@@ -22,6 +22,24 @@ def op_hint(op_name):
     if hint.startswith("_") and hint.endswith("_scalar"):
         hint = "_" + hint[1:].replace("_", "")
     return hint
+
+
+def json_op_name(op, called):
+    """The op name MXNet writes in JSON for a call by ``called``: its canonical name
+    (``concat`` is written ``Concat``, ``random_uniform`` ``_random_uniform``), except
+    where psnet serves two MXNet ops with one (``elemwise_add`` / ``_plus`` / ``_equal``
+    are MXNet's same-shape ops, ``broadcast_*`` here) or names differ (``reverse``, ``_copy``)."""
+    canonical = op.name
+    if called == canonical or called in _OWN_MXNET_NAMES:
+        return called
+    if canonical.startswith("broadcast_") and not called.startswith("broadcast_"):
+        return called
+    if called.startswith("_") and not canonical.startswith("_"):
+        return called
+    return canonical
+
+
+_OWN_MXNET_NAMES = frozenset(("reverse",))
 
 
 def _aux_init(input_name):
@@ -52,7 +70,7 @@ def create_op_symbol(op_name, inputs, attrs, name=None, attr=None, hint=None):
     elif len(inputs) > len(names):
         raise MXNetError("operator %s takes %d input(s) (%s), got %d"
                          % (op_name, len(names), ", ".join(names), len(inputs)))
-    node = Node(op, node_name, attrs, (), dict(attr or {}), op_name)
+    node = Node(op, node_name, attrs, (), dict(attr or {}), json_op_name(op, op_name))
     entries = []
     n_args = len(names) - len(op.aux)
     for i, n in enumerate(names):

@@ -64,25 +64,104 @@ def test_unknown_op_named():
         mx.sym.load_json(json.dumps(doc))
 
 
-# MXNet 1.9.1's tojson() of the network built in test_same_document_as_mxnet (whitespace removed)
+# MXNet 1.9.1's tojson() of the network built in test_same_text_as_mxnet, byte for byte
 MXNET_JSON = (
-    '{"nodes":[{"op":"null","name":"data","inputs":[]},{"op":"null","name":"fc_weight","attrs":'
-    '{"num_hidden":"3"},"inputs":[]},{"op":"null","name":"fc_bias","attrs":{"num_hidden":"3"},"inputs":[]},'
-    '{"op":"FullyConnected","name":"fc","attrs":{"num_hidden":"3"},"inputs":[[0,0,0],[1,0,0],[2,0,0]]},'
-    '{"op":"null","name":"bn_gamma","inputs":[]},{"op":"null","name":"bn_beta","inputs":[]},'
-    '{"op":"null","name":"bn_moving_mean","attrs":{"__init__":"[\\"zero\\", {}]"},"inputs":[]},'
-    '{"op":"null","name":"bn_moving_var","attrs":{"__init__":"[\\"one\\", {}]"},"inputs":[]},'
-    '{"op":"BatchNorm","name":"bn","inputs":[[3,0,0],[4,0,0],[5,0,0],[6,0,1],[7,0,1]]},'
-    '{"op":"null","name":"out_label","inputs":[]},{"op":"SoftmaxOutput","name":"out","inputs":[[8,0,0],[9,0,0]]}],'
-    '"arg_nodes":[0,1,2,4,5,6,7,9],"node_row_ptr":[0,1,2,3,4,5,6,7,8,11,12,13],"heads":[[10,0,0]],'
-    '"attrs":{"mxnet_version":["int",10901]}}')
+    '{\n'
+    '  "nodes": [\n'
+    '    {\n'
+    '      "op": "null", \n'
+    '      "name": "data", \n'
+    '      "inputs": []\n'
+    '    }, \n'
+    '    {\n'
+    '      "op": "null", \n'
+    '      "name": "fc_weight", \n'
+    '      "attrs": {"num_hidden": "3"}, \n'
+    '      "inputs": []\n'
+    '    }, \n'
+    '    {\n'
+    '      "op": "null", \n'
+    '      "name": "fc_bias", \n'
+    '      "attrs": {"num_hidden": "3"}, \n'
+    '      "inputs": []\n'
+    '    }, \n'
+    '    {\n'
+    '      "op": "FullyConnected", \n'
+    '      "name": "fc", \n'
+    '      "attrs": {"num_hidden": "3"}, \n'
+    '      "inputs": [[0, 0, 0], [1, 0, 0], [2, 0, 0]]\n'
+    '    }, \n'
+    '    {\n'
+    '      "op": "null", \n'
+    '      "name": "bn_gamma", \n'
+    '      "inputs": []\n'
+    '    }, \n'
+    '    {\n'
+    '      "op": "null", \n'
+    '      "name": "bn_beta", \n'
+    '      "inputs": []\n'
+    '    }, \n'
+    '    {\n'
+    '      "op": "null", \n'
+    '      "name": "bn_moving_mean", \n'
+    '      "attrs": {"__init__": "[\\"zero\\", {}]"}, \n'
+    '      "inputs": []\n'
+    '    }, \n'
+    '    {\n'
+    '      "op": "null", \n'
+    '      "name": "bn_moving_var", \n'
+    '      "attrs": {"__init__": "[\\"one\\", {}]"}, \n'
+    '      "inputs": []\n'
+    '    }, \n'
+    '    {\n'
+    '      "op": "BatchNorm", \n'
+    '      "name": "bn", \n'
+    '      "inputs": [[3, 0, 0], [4, 0, 0], [5, 0, 0], [6, 0, 1], [7, 0, 1]]\n'
+    '    }, \n'
+    '    {\n'
+    '      "op": "null", \n'
+    '      "name": "out_label", \n'
+    '      "inputs": []\n'
+    '    }, \n'
+    '    {\n'
+    '      "op": "SoftmaxOutput", \n'
+    '      "name": "out", \n'
+    '      "inputs": [[8, 0, 0], [9, 0, 0]]\n'
+    '    }\n'
+    '  ], \n'
+    '  "arg_nodes": [0, 1, 2, 4, 5, 6, 7, 9], \n'
+    '  "node_row_ptr": [\n'
+    '    0, \n'
+    '    1, \n'
+    '    2, \n'
+    '    3, \n'
+    '    4, \n'
+    '    5, \n'
+    '    6, \n'
+    '    7, \n'
+    '    8, \n'
+    '    11, \n'
+    '    12, \n'
+    '    13\n'
+    '  ], \n'
+    '  "heads": [[10, 0, 0]], \n'
+    '  "attrs": {"mxnet_version": ["int", 10901]}\n'
+    '}')
 
 
-def test_same_document_as_mxnet():
+def test_same_text_as_mxnet():
     d = mx.sym.var("data")
     net = mx.sym.SoftmaxOutput(mx.sym.BatchNorm(mx.sym.FullyConnected(d, num_hidden=3, name="fc"), name="bn"),
                                name="out")
-    assert json.loads(net.tojson()) == json.loads(MXNET_JSON)
+    assert net.tojson() == MXNET_JSON
     loaded = mx.sym.load_json(MXNET_JSON)
     assert loaded.list_auxiliary_states() == ["bn_moving_mean", "bn_moving_var"]
     assert loaded.infer_shape(data=(5, 4)) == ([(5, 4), (3, 4), (3,), (3,), (3,), (5,)], [(5, 3)], [(3,), (3,)])
+
+
+def test_long_lists_span_lines_as_in_mxnet():
+    vs = [mx.sym.var("v%d" % i) for i in range(11)]
+    text = mx.sym.concat(*vs, dim=0, name="cc").tojson()
+    assert '"op": "Concat", \n' in text  # the canonical name, as MXNet writes it
+    assert '"inputs": [\n        [0, 0, 0], \n' in text and '"arg_nodes": [\n    0, \n' in text
+    assert '"heads": [[11, 0, 0]]' in text

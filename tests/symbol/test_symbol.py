@@ -119,3 +119,13 @@ def test_name_prefix_scope():
         s = mx.sym.FullyConnected(mx.sym.var("x"), num_hidden=2)
     assert s.name == "mlp_fullyconnected0"
     assert s.list_arguments() == ["x", "mlp_fullyconnected0_weight", "mlp_fullyconnected0_bias"]
+
+
+def test_symbol_or_scalar_functions():
+    a, b = mx.sym.var("a"), mx.sym.var("b")
+    av, bv = mx.nd.array([1.0, 5.0]), mx.nd.array([3.0, 2.0])
+    assert mx.sym.maximum(a, b).eval(a=av, b=bv)[0].asnumpy().tolist() == [3.0, 5.0]
+    assert mx.sym.minimum(2.5, a).eval(a=av)[0].asnumpy().tolist() == [1.0, 2.5]
+    assert mx.sym.pow(2, a).eval(a=av)[0].asnumpy().tolist() == [2.0, 32.0]
+    assert mx.sym.power(a, 2).name.startswith("_powerscalar")
+    assert mx.sym.maximum(2, 3) == 3
