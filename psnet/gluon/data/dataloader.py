@@ -61,7 +61,7 @@ def _as_in_context(data, ctx):
 
 
 class _Fetcher:
-    """Reads the samples at some indices and batchifies them (runs in workers, so picklable)."""
+    """Reads the samples at some indices and batchifies them (in this process or in a worker)."""
 
     def __init__(self, dataset, batchify_fn, default_fn):
         self._dataset = dataset
