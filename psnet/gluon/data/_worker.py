@@ -25,6 +25,7 @@ import weakref
 
 import numpy as np
 
+from ...backend import seed_all
 from ...context import cpu
 from ...ndarray import NDArray, from_backend
 from ._errors import WorkerError, WorkerTimeoutError
@@ -102,9 +103,15 @@ def _unflatten(tree, arrays, ctx):
 
 
 # ------------------------------------------------------------------ worker side
-def _worker_loop(conn, fetch, prefix, parent_pid):
-    """Serve ``(batch_id, indices)`` requests until told to stop or orphaned."""
+def _worker_loop(conn, fetch, prefix, parent_pid, seed):
+    """Serve ``(batch_id, indices)`` requests until told to stop or orphaned.
+
+    The worker reseeds NumPy's and psnet's generators with its own ``seed``, so random
+    augmentations differ between workers instead of repeating the parent's sequence.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's business
+    np.random.seed(seed)
+    seed_all(seed)
     while True:
         if not conn.poll(_POLL_S):
             if os.getppid() != parent_pid:
@@ -152,9 +159,10 @@ class ProcessBatchIter:
         self._conns, self._procs = [], []
         mp = multiprocessing.get_context("fork")
         _LIVE.add(self)
-        for _ in range(num_workers):
+        seeds = np.random.randint(0, 2 ** 31 - 1, size=num_workers).tolist()
+        for seed in seeds:
             parent_end, child_end = mp.Pipe()
-            proc = mp.Process(target=_worker_loop, args=(child_end, fetch, self._prefix, os.getpid()),
+            proc = mp.Process(target=_worker_loop, args=(child_end, fetch, self._prefix, os.getpid(), seed),
                               daemon=True)
             proc.start()
             child_end.close()

@@ -148,6 +148,19 @@ def test_no_worker_outlives_the_interpreter():
     assert _wait_gone(pids) == []
 
 
+class _Noise(Dataset):
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        return np.float32(np.random.rand())
+
+
+def test_workers_draw_different_random_numbers():
+    batches = [b.asnumpy().tolist() for b in DataLoader(_Noise(), batch_size=4, num_workers=2)]
+    assert len(batches) == 2 and batches[0] != batches[1]  # each worker has its own seed
+
+
 def test_workers_read_mnist(mnist_dir):
     ds = mx.gluon.data.vision.MNIST(root=mnist_dir, train=False)
     tf = ds.transform_first(lambda d: d.astype("float32") / 255)
