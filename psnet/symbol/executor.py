@@ -52,7 +52,7 @@ class GraphPlan:
         self.heads = [slot[(id(n), k)] for n, k in sym._outputs]
         self.frees = self._plan_frees()
         self._back = {}
-        self._programs = {}  # input signature -> {step index: GradProgram or False}
+        self._programs = {}  # input signature -> per backward step: GradProgram, False (plain) or None
 
     def _plan_frees(self):
         """Per step, the intermediate slots whose last reader it is (inference memory plan)."""
@@ -104,17 +104,20 @@ class GraphPlan:
         return [vals[h] for h in self.heads]
 
     def backward_steps(self, wanted):
-        """(indexed steps to differentiate, slots that need gradients) for input slots ``wanted``."""
-        key = frozenset(wanted)
+        """(steps to differentiate in reverse order, slots that need gradients) for the input
+        slots ``wanted``; a step is ``(ins, visible outs, outs, attrs, flags, node, keep)``
+        with ``keep`` flagging the inputs whose gradient is needed."""
+        key = tuple(wanted)
         hit = self._back.get(key)
         if hit is None:
             live = set(key)
             steps = []
-            for i, step in enumerate(self.steps):
-                if step[5].op.grad is not None and any(s in live for s in step[1]):
-                    live.update(step[2])
-                    steps.append((i, step))
-            hit = self._back[key] = (steps[::-1], live)
+            for i, (_, ins, outs, attrs, flags, node) in enumerate(self.steps):
+                if node.op.grad is not None and any(s in live for s in ins):
+                    live.update(outs)
+                    steps.append((ins, outs[:self.n_visible[i]], outs, attrs, flags, node))
+            steps = [st + (tuple(s in live for s in st[0]),) for st in steps[::-1]]
+            hit = self._back[key] = (steps, live)
         return hit
 
     def backward(self, vals, head_grads, ctx, wanted, is_train=True):
@@ -127,35 +130,34 @@ class GraphPlan:
         """
         steps, live = self.backward_steps(wanted)
         xp = ctx.backend.xp
-        sig = (is_train, tuple(wanted)) + tuple((v.shape, v.dtype) for v in vals[:len(self.input_names)])
+        sig = (is_train, tuple(wanted)) + tuple((v.shape, v.dtype.char) for v in vals[:len(self.input_names)])
         programs = self._programs.get(sig)
         if programs is None:
-            programs = self._programs[sig] = {}
+            programs = self._programs[sig] = [None] * len(steps)
         grads = {}
         for h, g in zip(self.heads, head_grads):
             if h in live:
                 g = xp.ones_like(vals[h]) if g is None else g
                 grads[h] = g if h not in grads else grads[h] + g
-        for idx, (_, ins, outs, attrs, flags, node) in steps:
-            og = [grads.pop(s, None) for s in outs[:self.n_visible[idx]]]
+        for j, (ins, vis, outs, attrs, flags, node, keep) in enumerate(steps):
+            og = [grads.pop(s, None) for s in vis]
             if all(g is None for g in og):
                 continue
             og = [g if g is not None else xp.zeros_like(vals[s]) for g, s in zip(og, outs)]
-            prog = programs.get(idx)
-            if prog is None:
+            prog = programs[j]
+            if prog is None or prog is False:
                 if flags & 1:
                     attrs = dict(attrs, is_train=is_train)
-                igrads, prog = trace_grad(node.op, attrs, [vals[s] for s in ins],
-                                          [vals[s] for s in outs], og, ctx, is_train)
-                programs[idx] = prog.pruned([s in live for s in ins]) if prog is not None else False
-            elif prog is False:
-                if flags & 1:
-                    attrs = dict(attrs, is_train=is_train)
-                igrads = self._plain_grad(node, attrs, ins, outs, og, vals, ctx, is_train)
+                if prog is None:
+                    igrads, prog = trace_grad(node.op, attrs, [vals[s] for s in ins],
+                                              [vals[s] for s in outs], og, ctx, is_train)
+                    programs[j] = prog.pruned(keep) if prog is not None else False
+                else:
+                    igrads = self._plain_grad(node, attrs, ins, outs, og, vals, ctx, is_train)
             else:
                 igrads = prog.run(xp, [vals[s] for s in ins] + [vals[s] for s in outs] + og)
-            for s, g in zip(ins, igrads):
-                if g is not None and s in live:
+            for s, g, k in zip(ins, igrads, keep):
+                if k and g is not None:
                     prev = grads.get(s)
                     grads[s] = g if prev is None else prev + g
         return {s: grads[s] for s in wanted if s in grads}
