@@ -2,9 +2,9 @@
 
 Requests are asynchronous: :meth:`DistKVStore.push` sends and returns at once; a pull
 sends one message per server (small keys batched, big keys sliced over every server,
-keys ordered by priority) and waits only for its own answers.  Answers to pushes are
-collected during any later wait; an error a server reports for a push (a key nobody
-initialised, a shape mismatch) is raised by the next call that waits, naming the key.
+keys ordered by priority) and waits only for its own answers.  A server answers a push
+only when it fails (a key nobody initialised, a shape mismatch); that error is raised by
+the next call that waits, naming the key.
 
 Like MXNet, a pushed NDArray is read while it is sent: do not write into it before the
 next pull of that key (the usual push -> pull -> backward order is safe).
@@ -224,28 +224,38 @@ class DistKVStore(KVStoreBase):
         keys, values = group_key_values(key, value)
         self._kind.check(keys)
         if self._rank == 0:
-            self._wait(self._scatter("init", keys, [_host(vs[0]) for vs in values]))
+            self._wait(self._route("init", keys, [_host(vs[0]) for vs in values]))
         self._barrier()
 
     def push(self, key, value, priority=0):
         """Push values (summed over a key's device list first); returns without waiting."""
         keys, values = group_key_values(key, value)
-        self._kind.check(keys)
-        order = _by_priority(keys, priority)
-        arrays = [self._compress(keys[i], _reduce(values[i])) for i in order]
-        extra = {} if self._gc is None else {"codec": self._gc.get_params()}
-        self._scatter("push", [keys[i] for i in order], arrays, **extra)
+        ks, arrays, extra = self._pushed(keys, values, _by_priority(keys, priority))
+        self._route("push", ks, arrays, **extra)
 
     def pull(self, key, out=None, priority=0, ignore_sparse=True):
         """Pull the current values into ``out`` (every array of a key's device list)."""
         keys, outs = group_key_values(key, out, "out")
         self._kind.check(keys)
-        self._wait(self._gather(keys, outs, priority))
+        order = _by_priority(keys, priority)
+        self._wait(self._route("pull", [keys[i] for i in order], outs=[outs[i] for i in order]))
 
     def pushpull(self, key, value, out=None, priority=0):
-        """Push ``value`` then pull the result into ``out`` (into ``value`` when None)."""
-        self.push(key, value, priority)
-        self.pull(key, value if out is None else out, priority)
+        """Push ``value`` and pull the result into ``out`` (into ``value`` when None).
+
+        One request per server carries both, so a round costs one message each way.
+        """
+        keys, values = group_key_values(key, value)
+        outs = values if out is None else group_key_values(key, out, "out")[1]
+        order = _by_priority(keys, priority)
+        ks, arrays, extra = self._pushed(keys, values, order)
+        self._wait(self._route("pushpull", ks, arrays, [outs[i] for i in order], **extra))
+
+    def _pushed(self, keys, values, order):
+        """``(keys, arrays, extra header)`` of a push in ``order``, reduced and compressed."""
+        self._kind.check(keys)
+        arrays = [self._compress(keys[i], _reduce(values[i])) for i in order]
+        return [keys[i] for i in order], arrays, {} if self._gc is None else {"codec": self._gc.get_params()}
 
     def broadcast(self, key, value, out, priority=0):
         """Initialise ``key`` with rank 0's ``value`` and pull it into ``out`` on every worker."""
@@ -345,29 +355,24 @@ class DistKVStore(KVStoreBase):
         """Every worker sends ``op`` to every server and waits; errors name the op's subject."""
         self._wait(self._send_all(op, **extra))
 
-    def _scatter(self, op, keys, arrays, **extra):
-        """Send ``arrays`` of ``keys`` to their servers, one message per server; returns ids."""
-        batches = collections.defaultdict(lambda: ([], [], []))
-        for key, arr in zip(keys, arrays):
-            for server, part, lo, hi in self._placement(key, arr.size):
-                ks, ps, arrs = batches[server]
+    def _route(self, op, keys, arrays=None, outs=None, **extra):
+        """Send one message per server for ``keys``: their ``arrays`` (big keys sliced) and/or
+        the ``outs`` the answers are written into.  Returns the request ids."""
+        batches = collections.defaultdict(lambda: ([], [], [], []))
+        packing = extra["codec"]["type"] if "codec" in extra else None
+        for i, key in enumerate(keys):
+            size = arrays[i].size if arrays is not None else outs[i][0].size
+            for server, part, lo, hi in self._placement(key, size):
+                ks, ps, arrs, dst = batches[server]
                 ks.append(key)
                 ps.append(part)
-                piece = arr if part < 0 else arr.reshape(-1)[lo:hi]
-                arrs.append(piece if "codec" not in extra else codec.pack(piece, extra["codec"]["type"]))
-        return [self._send(s, op, ks, ps, arrs, **extra) for s, (ks, ps, arrs) in batches.items()]
-
-    def _gather(self, keys, outs, priority):
-        """Send the pulls of ``keys`` (first-priority first) writing into ``outs``; returns ids."""
-        batches = collections.defaultdict(lambda: ([], [], []))
-        for i in _by_priority(keys, priority):
-            size = outs[i][0].size
-            for server, part, lo, hi in self._placement(keys[i], size):
-                ks, ps, dst = batches[server]
-                ks.append(keys[i])
-                ps.append(part)
-                dst.append((outs[i], part, lo, hi))
-        return [self._send(s, "pull", ks, ps, fill=_filler(dst)) for s, (ks, ps, dst) in batches.items()]
+                if arrays is not None:
+                    piece = arrays[i] if part < 0 else arrays[i].reshape(-1)[lo:hi]
+                    arrs.append(piece if packing is None else codec.pack(piece, packing))
+                if outs is not None:
+                    dst.append((outs[i], part, lo, hi))
+        return [self._send(s, op, ks, ps, arrs, fill=_filler(dst) if outs is not None else None, **extra)
+                for s, (ks, ps, arrs, dst) in batches.items()]
 
     def _compress(self, key, arr):
         """The quantised gradient (residual kept per key) when compression is on."""

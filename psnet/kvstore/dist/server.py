@@ -54,11 +54,12 @@ def load_updater(spec):
 class _Slot:
     """One stored key (or one slice of a big key) and its sync-round bookkeeping."""
 
-    __slots__ = ("value", "merged", "pushed", "backlog")
+    __slots__ = ("value", "merged", "owned", "pushed", "backlog")
 
     def __init__(self, value):
         self.value = value
         self.merged = None      # sum of this round's pushes
+        self.owned = False      # merged is our own buffer (else a received frame's)
         self.pushed = set()     # ranks that pushed into this round
         self.backlog = []       # (rank, array) pushed again before the round completed
 
@@ -199,6 +200,10 @@ class Server:
             return None
         return self._pull_reply(h, slots)
 
+    def _pushpull(self, ident, h, arrays):
+        self._push(ident, h, arrays)
+        return self._pull(ident, h, arrays)
+
     def _pull_reply(self, h, slots):
         # in async mode a value can change while a zero-copy reply is still being sent
         values = [s.value if h.get("sync", True) else s.value.copy() for s in slots]
@@ -247,7 +252,7 @@ class Server:
                              "optimizer states")
         return self.updater
 
-    _HANDLERS = {"init": _init, "push": _push, "flush": _flush, "pull": _pull, "set_optimizer": _set_optimizer,
+    _HANDLERS = {"init": _init, "push": _push, "flush": _flush, "pull": _pull, "pushpull": _pushpull, "set_optimizer": _set_optimizer,
                  "set_updater": _set_updater, "get_states": _get_states, "set_states": _set_states}
 
     # -- aggregation ----------------------------------------------------------------------
@@ -260,10 +265,12 @@ class Server:
 
     def _merge(self, sk, slot, rank, arr):
         if rank in slot.pushed:
-            slot.backlog.append((rank, np.array(arr, copy=True)))
+            slot.backlog.append((rank, arr))
             return
-        if slot.merged is None:
-            slot.merged = arr.astype(slot.value.dtype, copy=True)
+        if slot.merged is None:     # adopt the received buffer: no copy
+            slot.merged, slot.owned = arr.astype(slot.value.dtype, copy=False), False
+        elif not slot.owned:        # the first sum allocates
+            slot.merged, slot.owned = np.add(slot.merged, arr, dtype=slot.value.dtype), True
         else:
             slot.merged += arr
         slot.pushed.add(rank)
@@ -271,7 +278,7 @@ class Server:
             merged, slot.merged = slot.merged, None
             slot.pushed = set()
             if self.updater is None:
-                slot.value = merged
+                slot.value = np.require(merged, requirements="W")
             else:
                 self._apply(sk[0], slot, merged)
             backlog, slot.backlog = slot.backlog, []
