@@ -1,9 +1,11 @@
 """The dist KVStore wire format: a msgpack header frame followed by raw array frames.
 
 A message is ``[header, frame_0, frame_1, ...]``.  The header is a msgpack map; when the
-message carries arrays its ``"arrays"`` entry lists ``[shape, dtype]`` for each following
-frame, in order.  Arrays travel as their raw bytes (C order), sent without a copy when
-large and received as NumPy arrays that view the ZeroMQ frame buffers.  Nothing is ever
+message carries arrays its ``"arrays"`` entry describes each, in order: ``[shape, dtype]``
+for an array in the next frame, or ``[shape, dtype, raw bytes]`` for a small array
+carried inside the header (one frame per message is much cheaper than several for small
+keys).  Arrays travel as their raw bytes (C order); large ones are sent without a copy
+and received as NumPy arrays that view the ZeroMQ frame buffers.  Nothing is ever
 unpickled: a header is plain data and a frame is plain bytes, and both are checked
 against each other before use (:func:`decode`).
 """
@@ -16,7 +18,8 @@ from ...base import MXNetError
 __all__ = ["ProtocolError", "ZERO_COPY_BYTES", "MAX_HEADER_BYTES", "DTYPES", "send", "recv",
            "decode", "array_meta"]
 
-# arrays at least this big are handed to ZeroMQ without a copy (pyzmq's copy threshold)
+# arrays at least this big get their own frame, handed to ZeroMQ without a copy (pyzmq's
+# copy threshold); smaller ones ride inside the header
 ZERO_COPY_BYTES = zmq.COPY_THRESHOLD
 # a header larger than this is rejected before msgpack parses it
 MAX_HEADER_BYTES = 16 * 1024 * 1024
@@ -42,15 +45,20 @@ def send(sock, header, arrays=(), ident=None, flags=0):
     at least :data:`ZERO_COPY_BYTES` are not copied: the caller must not change them until
     the peer has answered (every request in this protocol is answered).
     """
+    frames = []
     if arrays:
-        header["arrays"] = [array_meta(a) for a in arrays]
-    parts = [msgpack.packb(header, use_bin_type=True)]
-    parts.extend(np.ascontiguousarray(a).reshape(-1).view(np.uint8) for a in arrays)
+        metas = header["arrays"] = []
+        for a in arrays:
+            meta = array_meta(a)
+            if a.nbytes < ZERO_COPY_BYTES:
+                meta.append(np.ascontiguousarray(a).tobytes())
+            else:
+                frames.append(np.ascontiguousarray(a).reshape(-1).view(np.uint8))
+            metas.append(meta)
+    parts = [msgpack.packb(header, use_bin_type=True)] + frames
     if ident is not None:
         parts.insert(0, ident)
-    # copy=False: pyzmq still copies frames below its copy threshold, and hands bigger
-    # ones to libzmq as they are
-    sock.send_multipart(parts, flags=flags, copy=False)
+    sock.send_multipart(parts, flags=flags, copy=not frames)
 
 
 def recv(sock, router=False, flags=0):
@@ -81,13 +89,15 @@ def decode(frames):
     if not isinstance(header, dict):
         raise ProtocolError("header must be a map, got %s" % type(header).__name__)
     metas = header.get("arrays", ())
-    if not isinstance(metas, (list, tuple)) or len(metas) != len(frames) - 1:
-        raise ProtocolError("header announces %s arrays but %d frames follow"
-                            % (len(metas) if isinstance(metas, (list, tuple)) else "no list of",
-                               len(frames) - 1))
-    arrays = []
-    for meta, frame in zip(metas, frames[1:]):
-        arrays.append(_frame_array(meta, frame))
+    if not isinstance(metas, (list, tuple)):
+        raise ProtocolError("header 'arrays' must be a list, got %s" % type(metas).__name__)
+    framed = sum(1 for m in metas if not (isinstance(m, (list, tuple)) and len(m) == 3))
+    if framed != len(frames) - 1:
+        raise ProtocolError("header announces %d array frames but %d frames follow" % (framed, len(frames) - 1))
+    arrays, rest = [], iter(frames[1:])
+    for meta in metas:
+        inline = isinstance(meta, (list, tuple)) and len(meta) == 3
+        arrays.append(_frame_array(meta[:2] if inline else meta, meta[2] if inline else next(rest)))
     return header, arrays
 
 
@@ -101,7 +111,10 @@ def _frame_array(meta, frame):
         raise ProtocolError("bad array description %r" % (meta,)) from None
     if any(s < 0 for s in shape):
         raise ProtocolError("negative dimension in shape %s" % (shape,))
-    buf = frame.buffer if isinstance(frame, zmq.Frame) else memoryview(frame)
+    try:
+        buf = frame.buffer if isinstance(frame, zmq.Frame) else memoryview(frame)
+    except TypeError:
+        raise ProtocolError("array data of type %s is not bytes" % type(frame).__name__) from None
     expect = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(buf) != expect:
         raise ProtocolError("frame holds %d bytes but shape %s %s needs %d"

@@ -41,7 +41,7 @@ def _frames(header, *payload):
 @pytest.mark.parametrize("frames, message", [
     ([b"\xc1\xff"], "not valid msgpack"),
     ([msgpack.packb([1, 2])], "must be a map"),
-    (_frames({"arrays": [[[2], "float32"]]}), "announces 1 arrays but 0 frames"),
+    (_frames({"arrays": [[[2], "float32"]]}), "announces 1 array frames but 0 frames"),
     (_frames({"arrays": [[[2], "float32"]]}, b"123"), "holds 3 bytes but shape (2,) float32 needs 8"),
     (_frames({"arrays": [[[2], "object"]]}, b"12345678"), "bad array description"),
     (_frames({"arrays": [[[-2], "int8"]]}, b""), "negative dimension"),
