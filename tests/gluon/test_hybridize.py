@@ -171,3 +171,19 @@ def test_trainer_trains_a_hybridized_net():
         trainer.step(32)
         losses.append(float(loss.mean().asscalar()))
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_hybridized_net_on_two_contexts():
+    net = _mlp()
+    ctxs = [mx.cpu(0), mx.cpu(1)]
+    net.initialize(ctx=ctxs)
+    net.hybridize()
+    xs = [mx.nd.ones((3, 5), ctx=c) for c in ctxs]
+    with autograd.record():
+        losses = [net(x).sum() for x in xs]
+    for loss in losses:
+        loss.backward()
+    w = net[0].weight
+    assert w.grad(ctxs[1]).context == ctxs[1]
+    np.testing.assert_allclose(w.grad(ctxs[0]).asnumpy(), w.grad(ctxs[1]).asnumpy())
+    assert np.abs(w.grad(ctxs[0]).asnumpy()).sum() > 0

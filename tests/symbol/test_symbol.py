@@ -129,3 +129,13 @@ def test_symbol_or_scalar_functions():
     assert mx.sym.pow(2, a).eval(a=av)[0].asnumpy().tolist() == [2.0, 32.0]
     assert mx.sym.power(a, 2).name.startswith("_powerscalar")
     assert mx.sym.maximum(2, 3) == 3
+
+
+def test_pickle_and_deepcopy():
+    import copy
+    import pickle
+    s = mx.sym.FullyConnected(mx.sym.var("x"), num_hidden=3, name="fc")
+    back = pickle.loads(pickle.dumps(s))
+    assert back.tojson() == s.tojson() and back.list_arguments() == ["x", "fc_weight", "fc_bias"]
+    dup = copy.deepcopy(s)
+    assert dup.tojson() == s.tojson() and dup._outputs[0][0] is not s._outputs[0][0]
