@@ -4,9 +4,12 @@ Code above this package never imports cupy; it asks a context for ``ctx.backend`
 uses ``backend.xp`` (the array module) plus the few helpers a :class:`Backend` has.
 Everything works with no CuPy installed: only placing data on ``mx.gpu(i)`` fails.
 """
+import numpy as _np
+
 from .numpy_backend import NumpyBackend
 
-__all__ = ["backend_for", "gpu_count", "seed_all", "synchronize_all", "NumpyBackend", "get_array_module"]
+__all__ = ["backend_for", "gpu_count", "seed_all", "synchronize_all", "NumpyBackend", "get_array_module",
+           "scatter_add"]
 
 _NUMPY = NumpyBackend()
 _GPU_BACKENDS = {}
@@ -52,5 +55,14 @@ def get_array_module(array):
     if type(array).__module__.startswith("cupy"):
         from .cupy_backend import cupy_module
         return cupy_module()
-    import numpy
-    return numpy
+    return _np
+
+
+def scatter_add(xp, array, index, values):
+    """``array[index] += values`` in place, repeated indices accumulating (NumPy's
+    ``np.add.at``; ``cupyx.scatter_add`` on CuPy, whose ufuncs may lack ``.at``)."""
+    if xp is _np:
+        _np.add.at(array, index, values)
+    else:
+        from .cupy_backend import cupyx_module
+        cupyx_module().scatter_add(array, index, values)

@@ -30,13 +30,25 @@ class NumpyBackend:
         self._seed = int(seed)
         self._rngs.clear()
 
-    def asnumpy(self, array):
-        """A NumPy view or copy of ``array`` (a view: NumPy arrays are already host memory)."""
+    def asnumpy(self, array, pinned=False):
+        """``array`` itself: NumPy arrays are already host memory (``pinned`` changes nothing)."""
         return array
+
+    @staticmethod
+    def set_from_host(dst, src):
+        """Copy host array ``src`` into ``dst`` (same shape)."""
+        dst[...] = src
 
     def from_numpy(self, array):
         """Place a NumPy array on this backend (no copy on the CPU)."""
         return array
+
+    def activate(self):
+        """Nothing to select on the CPU (GPU backends make their device current)."""
+
+    def copy_from(self, array, src):
+        """A copy of ``array`` (held by backend ``src``) in host memory."""
+        return array.copy() if src is self else src.asnumpy(array)
 
     def synchronize(self):
         """Wait for pending work: NumPy is synchronous, so there is none."""

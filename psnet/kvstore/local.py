@@ -56,7 +56,7 @@ class KVStore(KVStoreBase):
         for k, vs in zip(keys, values):
             v = vs[0]
             ctx = v.context if self._on_device else cpu()
-            self._store[k] = v.copyto(ctx) if v.context != ctx else from_backend(v._data.copy(), ctx)
+            self._store[k] = v.copyto(ctx)
 
     def push(self, key, value, priority=0):
         """Sum the value(s) pushed for each key and store the sum (or hand it to the updater)."""
@@ -150,7 +150,7 @@ class KVStore(KVStoreBase):
             return
         merged = self._merge.get(key)
         if merged is None:
-            merged = self._merge[key] = from_backend(dst._data.copy(), dst.context)
+            merged = self._merge[key] = dst.copy()
         self._reduce_into(values, merged)
         self._updater(key, merged, dst)
 
@@ -167,20 +167,20 @@ class KVStore(KVStoreBase):
         else:
             items = [(backend_array_on(v._data, v.context, ctx), ctx) for v in values]
         while len(items) > 2:
-            nxt = [(a + backend_array_on(b, cb, ca), ca)
+            nxt = [(ca.backend.xp.add(a, backend_array_on(b, cb, ca)), ca)
                    for (a, ca), (b, cb) in zip(items[0::2], items[1::2])]
             if len(items) % 2:
                 nxt.append(items[-1])
             items = nxt
         (a, ca) = items[0]
         if len(items) == 1:
-            out._data[...] = backend_array_on(a, ca, ctx)
+            out._assign_data(backend_array_on(a, ca, ctx))
             return
         b = backend_array_on(items[1][0], items[1][1], ca)
         if ca.backend is ctx.backend:
             ctx.backend.xp.add(a, b, out=out._data)
         else:
-            out._data[...] = backend_array_on(a + b, ca, ctx)
+            out._assign_data(backend_array_on(ca.backend.xp.add(a, b), ca, ctx))
 
 
 def _check_ndarrays(key, values, what):
@@ -192,17 +192,15 @@ def _check_ndarrays(key, values, what):
 def backend_array_on(data, src_ctx, ctx):
     """Backend array ``data`` (living on ``src_ctx``) as an array of ``ctx``'s backend.
 
-    No copy when both contexts share a backend (several ``cpu(i)`` share NumPy).
+    No copy when both contexts share a backend (several ``cpu(i)`` share NumPy); GPU to
+    GPU copies go device to device.
     """
     src_b, dst_b = src_ctx.backend, ctx.backend
     if src_b is dst_b:
         return data
-    return dst_b.from_numpy(src_b.asnumpy(data))
+    return dst_b.copy_from(data, src_b)
 
 
 def copy_into(dst, src):
     """Copy NDArray ``src`` into NDArray ``dst`` (same shape), across devices if needed."""
-    if dst._ctx.backend is src._ctx.backend:
-        dst._data[...] = src._data
-    else:
-        dst._data[...] = backend_array_on(src._data, src._ctx, dst._ctx)
+    dst._assign_data(backend_array_on(src._data, src._ctx, dst._ctx))

@@ -40,6 +40,9 @@ def _get_recorder():
 
 
 _new = object.__new__
+# GPU arrays skip the dunder fast paths below: CuPy computes on the *current* device, and
+# invoke() makes the array's own device current first (several GPUs in one process)
+_GPU = Context.devstr2type["gpu"]
 
 
 def from_backend(data, ctx):
@@ -263,7 +266,8 @@ class NDArray:
             return other
         if isinstance(other, Context):
             if other == self._ctx:
-                return from_backend(self._data.copy(), self._ctx)
+                b = self._ctx.backend
+                return from_backend(b.copy_from(self._data, b), self._ctx)
             return self._to_context(other)
         raise TypeError("copyto takes an NDArray or a Context, got %s" % type(other).__name__)
 
@@ -276,12 +280,7 @@ class NDArray:
     as_in_ctx = as_in_context
 
     def _to_context(self, ctx):
-        src_b, dst_b = self._ctx.backend, ctx.backend
-        if src_b is dst_b:
-            data = self._data.copy()
-        else:
-            data = dst_b.from_numpy(src_b.asnumpy(self._data))
-        out = from_backend(data, ctx)
+        out = from_backend(ctx.backend.copy_from(self._data, self._ctx.backend), ctx)
         if ag_state.recording and self._ag is not None:
             _get_recorder()(_reg.get("_copyto"), {"ctx": ctx}, [self], [out])
         return out
@@ -360,7 +359,7 @@ class NDArray:
         return NotImplemented
 
     def __neg__(self):
-        if not ag_state.recording:
+        if not ag_state.recording and self._ctx.device_typeid != _GPU:
             return from_backend(-self._data, self._ctx)
         return invoke(_op("negative"), [self], {})
 
@@ -368,7 +367,7 @@ class NDArray:
         return self
 
     def __abs__(self):
-        if not ag_state.recording:
+        if not ag_state.recording and self._ctx.device_typeid != _GPU:
             return from_backend(abs(self._data), self._ctx)
         return invoke(_op("abs"), [self], {})
 
@@ -393,6 +392,7 @@ class NDArray:
 
     def _assign_data(self, data):
         """Write ``data`` (a backend array, broadcastable) into this array's own buffer."""
+        self._ctx.backend.activate()
         try:
             self._data[...] = data
         except ValueError:
@@ -431,6 +431,7 @@ class NDArray:
             value = value._data
         elif isinstance(value, np.ndarray) and self._ctx.device_type == "gpu":
             value = self._ctx.backend.from_numpy(value)
+        self._ctx.backend.activate()
         try:
             self._data[_raw_key(key, self._ctx)] = value
         except ValueError as e:
@@ -448,7 +449,7 @@ def _binary_method(op_name, scalar_name, fn, compare=False):
     nd_cls, new, state = NDArray, _new, ag_state  # closure cells: the hottest path in psnet
 
     def method(self, other):
-        if not state.recording:
+        if not state.recording and self._ctx.device_typeid != _GPU:
             t = type(other)
             a = self._data
             b = None
@@ -486,7 +487,7 @@ def _binary_method(op_name, scalar_name, fn, compare=False):
 def _inplace(op_name, scalar_name, fn):
     """An in-place operator method: writes into the array's own buffer (aliases see it)."""
     def method(self, other):
-        if not ag_state.recording:
+        if not ag_state.recording and self._ctx.device_typeid != _GPU:
             t = type(other)
             a = self._data
             if t is NDArray:

@@ -8,6 +8,7 @@ the matching scatter-add ops, and vice versa, so they are differentiable again.
 import math
 
 from ..base import DTypeError, MXIndexError, ShapeError
+from ..backend import scatter_add
 from .registry import register
 from . import _grad_util as G
 
@@ -69,7 +70,7 @@ def _scatter_getitem(xp, data, key=None, shape=()):
     if _is_basic_key(key):
         out[key] = data.reshape(target_shape)
     else:
-        xp.add.at(out, key, data.reshape(target_shape))
+        scatter_add(xp, out, key, data.reshape(target_shape))
     return out
 
 
@@ -155,7 +156,7 @@ def _take_adjoint(xp, data, indices, axis=0, mode="clip", shape=()):
     """Zeros of ``shape`` with ``data`` added at ``indices`` along ``axis`` (take's gradient)."""
     axis %= len(shape)
     out = xp.zeros(shape, dtype=data.dtype)
-    xp.add.at(out, (slice(None),) * axis + (_as_index(xp, indices, shape[axis], mode, "take"),), data)
+    scatter_add(xp, out, (slice(None),) * axis + (_as_index(xp, indices, shape[axis], mode, "take"),), data)
     return out
 
 
@@ -251,7 +252,7 @@ def _gather_nd_grad(i, o, g, a):
 def _backward_gather_nd(xp, data, indices, shape=()):
     """Zeros of ``shape`` with ``data`` added at ``indices`` (repeated indices accumulate)."""
     out = xp.zeros(tuple(shape), dtype=data.dtype)
-    xp.add.at(out, _nd_key(xp, len(shape), indices), data)
+    scatter_add(xp, out, _nd_key(xp, len(shape), indices), data)
     return out
 
 

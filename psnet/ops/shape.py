@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from ..base import MXNetError, ShapeError
+from ..backend import scatter_add
 from .registry import register
 from . import _grad_util as G
 
@@ -444,7 +445,7 @@ def _pad_adjoint(xp, data, mode="constant", pad_width=()):
         n = out.shape[ax] - before - after
         src = xp.asarray(np.pad(np.arange(n), (before, after), mode=mode))
         acc = xp.zeros(out.shape[:ax] + (n,) + out.shape[ax + 1:], dtype=out.dtype)
-        xp.add.at(acc, (slice(None),) * ax + (src,), out)
+        scatter_add(xp, acc, (slice(None),) * ax + (src,), out)
         out = acc
     return out if out is not data else data.copy()
 

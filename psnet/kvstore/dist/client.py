@@ -24,6 +24,7 @@ import zmq
 from ...base import MXNetError, NotSupportedError
 from ..base import KVStoreBase, KeyKind, group_key_values
 from ...context import cpu
+from ..local import backend_array_on
 from . import codec, wire
 from .config import DistConfig, setup_logging
 from .node import Heartbeat, RendezvousError, join
@@ -392,27 +393,30 @@ def _filler(dst):
 
 
 def _write(out, part, lo, hi, arr):
+    """Write a pull's host array ``arr`` into ``out`` (or its flat slice [lo, hi)) directly."""
     data = out._data
-    src = out._ctx.backend.from_numpy(arr) if not isinstance(data, np.ndarray) else arr
-    if part < 0:
-        data[...] = src.reshape(data.shape)
-    else:
-        data.reshape(-1)[lo:hi] = src   # NDArray data is C-contiguous, so this is a view
+    dst = data if part < 0 else data.reshape(-1)[lo:hi]  # NDArray data is C-contiguous: a view
+    out._ctx.backend.set_from_host(dst, arr.reshape(dst.shape))
 
 
 def _host(x):
-    """An NDArray's values as a NumPy array (no copy on CPUs)."""
-    return x._ctx.backend.asnumpy(x._data)
+    """An NDArray's values as a NumPy array for the wire (no copy on CPUs; one copy into
+    page-locked memory from a GPU)."""
+    return x._ctx.backend.asnumpy(x._data, pinned=True)
 
 
 def _reduce(values):
-    """Sum a key's per-device values on the host (the ``*_device`` aggregation)."""
+    """Sum a key's per-device values on the first value's device (GPUs add on the GPU, as
+    the 'device' store does) and return the sum in host memory for the wire."""
+    first = values[0]
     if len(values) == 1:
-        return _host(values[0])
-    total = _host(values[0]).copy()
-    for v in values[1:]:
-        total += _host(v)
-    return total
+        return _host(first)
+    b, ctx = first._ctx.backend, first._ctx
+    xp = b.xp
+    total = xp.add(first._data, backend_array_on(values[1]._data, values[1]._ctx, ctx))
+    for v in values[2:]:
+        xp.add(total, backend_array_on(v._data, v._ctx, ctx), out=total)
+    return b.asnumpy(total, pinned=True)
 
 
 def _by_priority(keys, priority):

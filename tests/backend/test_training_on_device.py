@@ -1,0 +1,139 @@
+"""Gluon training, hybridize, optimizers and the KVStores on (fake) GPUs give the CPU's numbers.
+
+Runs psnet's real GPU code paths on the CuPy double of tests/backend/fake_cupy.py; the
+``fake_gpu`` fixture fails a test in which any array was used from another device.
+"""
+import numpy as np
+import pytest
+
+import psnet as mx
+from psnet import autograd, gluon
+from psnet.backend import cupy_backend
+
+
+def _net(hybrid=False):
+    net = gluon.nn.HybridSequential() if hybrid else gluon.nn.Sequential()
+    with net.name_scope():
+        net.add(gluon.nn.Conv2D(4, kernel_size=3, padding=1, activation="relu"),
+                gluon.nn.MaxPool2D(2), gluon.nn.BatchNorm(), gluon.nn.Flatten(),
+                gluon.nn.Dense(8, activation="tanh"), gluon.nn.Dense(3))
+    return net
+
+
+def _data(n=8):
+    rs = np.random.RandomState(1)
+    return rs.uniform(-1, 1, (n, 1, 6, 6)).astype(np.float32), rs.randint(0, 3, n).astype(np.float32)
+
+
+def _train(ctxs, steps=3, hybrid=False, kvstore="device", optimizer="sgd"):
+    """Params after ``steps`` steps on ``ctxs`` (the batch split over them), as NumPy."""
+    mx.random.seed(5)
+    net = _net(hybrid)
+    net.initialize(mx.init.Xavier(), ctx=mx.cpu())
+    x, y = _data()
+    net(mx.nd.array(x))  # shapes known: copy the same initial values to every device
+    net.collect_params().reset_ctx(ctxs)
+    if hybrid:
+        net.hybridize()
+    opt = {"learning_rate": 0.1, "momentum": 0.9, "wd": 1e-3} if optimizer == "sgd" else {"learning_rate": 0.01}
+    trainer = gluon.Trainer(net.collect_params(), optimizer, opt, kvstore=kvstore)
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    for _ in range(steps):
+        xs = gluon.utils.split_and_load(mx.nd.array(x), ctxs)
+        ys = gluon.utils.split_and_load(mx.nd.array(y), ctxs)
+        with autograd.record():
+            losses = [loss_fn(net(a), b) for a, b in zip(xs, ys)]
+        for loss in losses:
+            loss.backward()
+        trainer.step(len(x))
+    mx.nd.waitall()
+    out = []
+    for p in net.collect_params().values():
+        datas = p.list_data()
+        for d, c in zip(datas, ctxs):
+            assert d.context == c
+        out.append(datas[-1].asnumpy())
+    return out
+
+
+@pytest.mark.parametrize("hybrid", [False, True], ids=["imperative", "hybridized"])
+def test_conv_dense_training_on_one_gpu_matches_cpu(fake_gpu, hybrid):
+    want = _train([mx.cpu()], hybrid=hybrid)
+    got = _train([mx.gpu(1)], hybrid=hybrid)
+    assert len(got) == len(want) == 10  # conv, batchnorm (4), two dense layers
+    for k, (g, w) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6, err_msg="parameter %d" % k)
+
+
+@pytest.mark.parametrize("kvstore", ["device", "local"])
+def test_data_parallel_training_over_two_gpus_matches_two_cpus(fake_gpu, kvstore):
+    want = _train([mx.cpu(0), mx.cpu(1)], kvstore=kvstore, optimizer="adam")
+    got = _train([mx.gpu(0), mx.gpu(1)], kvstore=kvstore, optimizer="adam")
+    assert len(got) == len(want) == 10  # conv, batchnorm (4), two dense layers
+    for k, (g, w) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6, err_msg="parameter %d" % k)
+
+
+def test_device_kvstore_reduces_on_the_gpus_without_host_copies(fake_gpu, monkeypatch):
+    kv = mx.kv.create("device")
+    kv.init("w", mx.nd.zeros((2, 3), ctx=mx.gpu(0)))
+    grads = [mx.nd.full((2, 3), float(i + 1), ctx=mx.gpu(i % 2)) for i in range(4)]
+    outs = [mx.nd.zeros((2, 3), ctx=mx.gpu(1)), mx.nd.zeros((2, 3), ctx=mx.gpu(0))]
+
+    def no_host_trip(self, array):
+        raise AssertionError("the 'device' store copied GPU data to the host")
+    monkeypatch.setattr(cupy_backend.CupyBackend, "asnumpy", no_host_trip)
+    kv.push("w", grads)
+    kv.pull("w", out=outs)
+    monkeypatch.undo()
+    for o in outs:
+        np.testing.assert_array_equal(o.asnumpy(), np.full((2, 3), 10.0))
+    assert [o._data._dev for o in outs] == [1, 0]
+
+
+def test_local_kvstore_with_an_optimizer_updates_gpu_weights(fake_gpu):
+    kv = mx.kv.create("local")
+    kv.set_optimizer(mx.optimizer.SGD(learning_rate=0.5))
+    kv.init(3, mx.nd.ones((4,), ctx=mx.gpu(1)))
+    kv.push(3, [mx.nd.ones((4,), ctx=mx.gpu(0)), mx.nd.ones((4,), ctx=mx.gpu(1))])
+    w = mx.nd.zeros((4,), ctx=mx.gpu(1))
+    kv.pull(3, out=w)
+    np.testing.assert_allclose(w.asnumpy(), np.zeros(4))  # 1 - 0.5 * (1 + 1)
+
+
+def test_every_elementwise_optimizer_steps_a_gpu_weight_like_the_cpu(fake_gpu):
+    rs = np.random.RandomState(0)
+    w0, g0 = rs.randn(5).astype(np.float32), rs.randn(5).astype(np.float32)
+    for name in ("sgd", "nag", "adam", "adagrad", "rmsprop", "adadelta", "ftrl", "signum", "lamb"):
+        res = []
+        for ctx in (mx.cpu(), mx.gpu(1)):
+            opt = mx.optimizer.create(name, learning_rate=0.1)
+            upd = mx.optimizer.get_updater(opt)
+            w = mx.nd.array(w0, ctx=ctx)
+            for _ in range(2):
+                upd(0, mx.nd.array(g0, ctx=ctx), w)
+            res.append(w.asnumpy())
+        np.testing.assert_allclose(res[1], res[0], rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_dist_worker_sums_gpu_gradients_on_device_and_sends_pinned_host_memory(fake_gpu, monkeypatch):
+    from psnet.kvstore.dist import client
+    grads = [mx.nd.full((2, 2), float(i + 1), ctx=mx.gpu(i % 2)) for i in range(3)]
+    calls = []
+    real = cupy_backend.CupyBackend.asnumpy
+    monkeypatch.setattr(cupy_backend.CupyBackend, "asnumpy",
+                        lambda self, a, pinned=False: calls.append(pinned) or real(self, a, pinned))
+    host = client._reduce(grads)
+    assert isinstance(host, np.ndarray) and calls == [True]  # one copy, into page-locked memory
+    assert fake_gpu.pinned_allocs == 1
+    np.testing.assert_array_equal(host, np.full((2, 2), 6.0))
+
+
+def test_dist_worker_writes_pulled_values_straight_into_gpu_arrays(fake_gpu):
+    from psnet.kvstore.dist import client
+    out = mx.nd.zeros((2, 3), ctx=mx.gpu(1))
+    mx.nd.ones((1,), ctx=mx.gpu(0))  # another device is current
+    client._write(out, -1, 0, 6, np.arange(6, dtype=np.float32))
+    client._write(out, 1, 2, 4, np.array([-1.0, -2.0], dtype=np.float32))  # a slice of a big key
+    np.testing.assert_array_equal(out.asnumpy(), [[0, 1, -1], [-2, 4, 5]])
+    assert out._data._dev == 1
