@@ -33,6 +33,7 @@ __all__ = ["DistKVStore", "ServerError", "KVTimeoutError"]
 
 
 _CPU = cpu()
+_CLOSE_LIMIT = 10.0   # seconds close() waits for servers and scheduler (a process must be able to exit)
 
 
 class ServerError(MXNetError, ValueError):
@@ -138,20 +139,22 @@ class DistKVStore(KVStoreBase):
         """Send one keyless request to every server; returns the request ids."""
         return [self._send(s, op, [], [], **extra) for s in range(len(self._servers))]
 
-    def _wait(self, ids, results=None):
+    def _wait(self, ids, results=None, limit=None):
         """Process answers until the requests ``ids`` are done.
 
         ``results`` (a dict) receives ``rid -> (header, arrays)`` of those requests.
-        Raises the first server error seen, or :class:`KVTimeoutError`.
+        Raises the first server error seen, or :class:`KVTimeoutError` after ``limit``
+        seconds (``PSNET_KVSTORE_TIMEOUT`` when None).
         """
-        deadline = time.monotonic() + self._cfg.timeout
+        limit = self._cfg.timeout if limit is None else limit
+        deadline = time.monotonic() + limit
         mine = set(ids)
         todo = mine & set(self._inflight)
         while todo and not self._errors:
             left = deadline - time.monotonic()
             events = self._poller.poll(max(0, int(left * 1000))) if left > 0 else []
             if not events:
-                raise KVTimeoutError(self._describe_timeout(todo))
+                raise KVTimeoutError(self._describe_timeout(todo, limit))
             for sock, _ in events:
                 server = self._index[sock]
                 while True:
@@ -195,24 +198,26 @@ class DistKVStore(KVStoreBase):
         elif req.fill is not None:
             req.fill(arrays)
 
-    def _describe_timeout(self, todo):
+    def _describe_timeout(self, todo, limit):
         reqs = [self._inflight[r] for r in todo if r in self._inflight]
         where = sorted({self._addresses[r.server] for r in reqs})
         keys = sorted({str(k) for r in reqs for k in r.keys})[:8]
         return ("no answer within %g s (PSNET_KVSTORE_TIMEOUT) from server(s) %s for %s of key(s) %s; "
-                "a worker or server may have died" % (self._cfg.timeout, ", ".join(where),
+                "a worker or server may have died" % (limit, ", ".join(where),
                                                      "/".join(sorted({r.op for r in reqs})), ", ".join(keys)))
 
-    def _ask_scheduler(self, header):
+    def _ask_scheduler(self, header, limit=None):
+        """Send ``header`` to the scheduler and return its answer (within ``limit`` seconds)."""
+        limit = self._cfg.timeout if limit is None else limit
         rid = next(self._ids)
         header = dict(header, id=rid, role="worker", rank=self._rank)
         wire.send(self._sched, header)
-        deadline = time.monotonic() + self._cfg.timeout
+        deadline = time.monotonic() + limit
         while True:
             left = deadline - time.monotonic()
             if left <= 0 or not self._sched.poll(int(left * 1000)):
                 raise KVTimeoutError("the scheduler at %s:%d did not answer %s within %g s"
-                                     % (self._cfg.root_uri, self._cfg.root_port, header["op"], self._cfg.timeout))
+                                     % (self._cfg.root_uri, self._cfg.root_port, header["op"], limit))
             reply, _ = wire.recv(self._sched)
             if reply.get("id") == rid:
                 if reply.get("op") == "error":
@@ -270,9 +275,9 @@ class DistKVStore(KVStoreBase):
 
     _barrier = barrier
 
-    def _flush(self):
+    def _flush(self, limit=None):
         """Wait until every server has handled everything sent so far (raises their errors)."""
-        self._wait(self._send_all("flush"))
+        self._wait(self._send_all("flush"), limit=limit)
 
     def num_dead_node(self, node_id, timeout=60):
         """How many nodes of group ``node_id`` (2 servers, 4 workers, 6 both) were silent ``timeout`` s."""
@@ -343,9 +348,9 @@ class DistKVStore(KVStoreBase):
         self._closed = True
         try:
             try:
-                self._flush()
+                self._flush(limit=_CLOSE_LIMIT)
             finally:
-                self._ask_scheduler({"op": "finish"})
+                self._ask_scheduler({"op": "finish"}, limit=_CLOSE_LIMIT)
         finally:
             self._heartbeat.stop()
             for sock in self._servers + [self._sched]:
