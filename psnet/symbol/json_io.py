@@ -6,7 +6,6 @@ a string and ``"op": "null"`` for variables; ``arg_nodes`` (indices of the varia
 ``node_row_ptr`` (prefix sums of each node's output count), ``heads`` and the version
 attribute.  Older files with ``param``/``attr`` instead of ``attrs`` load too.
 """
-import inspect
 import json
 
 from ..base import MXNetError
@@ -72,15 +71,10 @@ def _arr(texts, level, multi_line=None):
     return "[\n" + ", \n".join(pad + t for t in texts) + "\n" + "  " * level + "]"
 
 
-def _takes_any_keyword(op):
-    """Whether ``op``'s forward takes ``**attrs`` (e.g. ``Custom``: any keyword is an attribute)."""
-    return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(op.forward).parameters.values())
-
-
 def _split_attrs(op, attrs):
     """(op attributes as strings, user attributes) of a loaded node."""
     sattrs, uattrs = {}, {}
-    open_ended = _takes_any_keyword(op)
+    open_ended = op.open_attrs  # forward takes **attrs (Custom): any keyword is an attribute
     for k, v in attrs.items():
         is_op_attr = k in op.params or (open_ended and not (k.startswith("__") and k.endswith("__")))
         (sattrs if is_op_attr else uattrs)[k] = str(v)
