@@ -11,7 +11,7 @@ import math
 
 from ..base import MXNetError, NotSupportedError, ShapeError
 from .registry import register
-from .im2col import spatial_tuple, out_size, pad_spatial, im2col, col2im, placeholder
+from .im2col import spatial_tuple, out_size, pad_spatial, im2col, col2im, placeholder, useful_taps
 from . import _grad_util as G
 
 _LAYOUTS = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
@@ -88,11 +88,23 @@ def _convolution(xp, data, weight, bias=None, kernel=(), stride=(), dilate=(), p
     if min(out) <= 0:
         raise ShapeError("Convolution: kernel %s (dilate %s) does not fit input %s padded by %s"
                          % (k, d, tuple(data.shape), p))
-    cols = im2col(xp, pad_spatial(xp, data, p), k, s, d, out)
-    y = _grouped_matmul(xp, weight.reshape(f, -1), cols, g)
+    xv, w, kv, _ = _trim(pad_spatial(xp, data, p), weight, k, s, d, p, data.shape[2:], out)
+    y = _grouped_matmul(xp, w.reshape(f, -1), im2col(xp, xv, kv, s, d, out), g)
     if bias is not None and not _truthy(no_bias):
         y += bias.reshape(f, 1)
     return _batch_first(xp, y, n, out)
+
+
+def _trim(xpad, weight, kernel, stride, dilate, pad, sizes, out):
+    """Drop the kernel taps that only ever see padding (see :func:`useful_taps`): returns the
+    padded data view, weight view and kernel to compute with, and the weight slices kept
+    (None when every tap is useful)."""
+    taps = useful_taps(sizes, kernel, stride, dilate, pad, out)
+    if all(t0 == 0 and t1 == kk for (t0, t1), kk in zip(taps, kernel)):
+        return xpad, weight, kernel, None
+    keep = (slice(None), slice(None)) + tuple(slice(t0, t1) for t0, t1 in taps)
+    view = xpad[(Ellipsis,) + tuple(slice(t0 * dd, None) for (t0, _), dd in zip(taps, dilate))]
+    return view, weight[keep], tuple(t1 - t0 for t0, t1 in taps), keep
 
 
 def _conv_backward(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), pad=(), num_filter=0,
@@ -102,10 +114,10 @@ def _conv_backward(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), pad
     n, c = data.shape[:2]
     g, f = int(num_group), weight.shape[0]
     out = ograd.shape[2:]
-    xpad = pad_spatial(xp, data, p)
-    cols = im2col(xp, xpad, k, s, d, out)
+    xv, wv, kv, keep = _trim(pad_spatial(xp, data, p), weight, k, s, d, p, data.shape[2:], out)
+    cols = im2col(xp, xv, kv, s, d, out)                             # (Cg*K, N*L) per group
     gy = _channels_first(ograd)                                     # (F, N*L)
-    w2 = weight.reshape(f, -1)                                      # (F, Cg*K)
+    w2 = wv.reshape(f, -1)                                          # (F, Cg*K)
     if g == 1:
         dw = gy @ cols.T
         dcols = w2.T @ gy
@@ -113,9 +125,17 @@ def _conv_backward(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), pad
         gyg = gy.reshape(g, f // g, -1)
         dw = xp.matmul(gyg, cols.reshape(g, -1, cols.shape[1]).transpose(0, 2, 1))
         dcols = xp.matmul(w2.reshape(g, f // g, -1).transpose(0, 2, 1), gyg)
-    dxp = col2im(xp, dcols.reshape(c * math.prod(k), -1), n, c, xpad.shape[2:], k, s, d, out)
-    dx = xp.ascontiguousarray(dxp[(Ellipsis,) + tuple(slice(pi, pi + data.shape[2 + i]) for i, pi in enumerate(p))])
-    res = (dx, dw.reshape(weight.shape))
+    dxp = col2im(xp, dcols.reshape(c * math.prod(kv), -1), n, c, xv.shape[2:], kv, s, d, out)
+    offset = (0,) * nd if keep is None else tuple(sl.start * dd for sl, dd in zip(keep[2:], d))
+    dx = xp.ascontiguousarray(dxp[(Ellipsis,) + tuple(slice(pi - o, pi - o + data.shape[2 + i])
+                                                       for i, (pi, o) in enumerate(zip(p, offset)))])
+    if keep is None:
+        dw = dw.reshape(weight.shape)
+    else:
+        full = xp.zeros(weight.shape, dtype=weight.dtype)
+        full[keep] = dw.reshape(wv.shape)
+        dw = full
+    res = (dx, dw)
     if not _truthy(no_bias):
         res = res + (gy.sum(axis=1),)
     return res

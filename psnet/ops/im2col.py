@@ -16,7 +16,7 @@ import numpy as np
 from ..base import MXNetError, ShapeError
 
 __all__ = ["spatial_tuple", "out_size", "pad_spatial", "im2col", "col2im", "kernel_offsets",
-           "window_slices", "placeholder"]
+           "window_slices", "placeholder", "useful_taps"]
 
 
 def spatial_tuple(value, nd, default, name, op):
@@ -63,6 +63,24 @@ def pad_spatial(xp, x, before, after=None, value=0):
     out = xp.full(shape, value, dtype=x.dtype)
     out[(Ellipsis,) + tuple(slice(b, b + s) for b, s in zip(before, x.shape[2:]))] = x
     return out
+
+
+def useful_taps(sizes, kernel, stride, dilate, pad, out):
+    """Per spatial axis, the range ``(t0, t1)`` of kernel taps that see at least one real
+    (not padding) element in some output window.  A tap outside it multiplies only zeros
+    (a 3x3 kernel with pad 1 on a 1x1 input uses its centre tap alone), so convolution can
+    skip it.  Leading taps are dropped only while ``t0 * dilate <= pad`` (so the data's
+    position inside the padded array stays non-negative)."""
+    taps = []
+    for n, k, s, d, p, o in zip(sizes, kernel, stride, dilate, pad, out):
+        used = []
+        for t in range(k):
+            first = max(0, -(-(p - t * d) // s))   # first window whose tap t is at or after the data
+            if first < o and t * d + s * first < p + n:
+                used.append(t)
+        t0, t1 = (used[0], used[-1] + 1) if used else (0, k)
+        taps.append((t0 if t0 * d <= p else 0, t1))
+    return tuple(taps)
 
 
 def kernel_offsets(kernel):

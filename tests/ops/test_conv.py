@@ -89,6 +89,9 @@ rng = np.random.RandomState(0)
     ((1, 2, 5, 5), (1, 1), (1, 1), (0, 0), (1, 1), 1, 3),
     ((2, 4, 6, 6), (3, 3), (1, 1), (1, 1), (1, 1), 4, 8),      # depthwise, multiplier 2
     ((1, 2, 4, 5, 4), (2, 3, 2), (1, 2, 1), (1, 1, 0), (1, 1, 2), 1, 3),
+    ((2, 3, 1, 1), (3, 3), (1, 1), (1, 1), (1, 1), 1, 4),          # only the centre tap sees data
+    ((2, 3, 2, 3), (3, 3), (2, 2), (1, 1), (1, 1), 1, 2),          # leading taps see only padding
+    ((1, 2, 2, 5), (3, 3), (3, 1), (2, 0), (2, 1), 1, 2),          # dilated, strided, padded
 ])
 def test_convolution_matches_direct_loops(shape, kernel, stride, pad, dilate, groups, f):
     x = rng.standard_normal(shape)
@@ -131,11 +134,12 @@ def test_convolution_errors_name_the_problem():
     dict(kernel=(3, 3), stride=(2, 1), pad=(1, 0), dilate=(1, 2), num_filter=4, num_group=2),
     dict(kernel=(2,), stride=(2,), pad=(1,), num_filter=3),
     dict(kernel=(2, 2, 2), pad=(0, 1, 0), num_filter=2),
+    dict(kernel=(3, 3), stride=(2, 2), pad=(1, 1), num_filter=2),
 ])
 def test_convolution_gradients_finite_differences(kw):
     nd = len(kw["kernel"])
     c = 4 if kw.get("num_group", 1) == 2 else 2
-    x = rng.standard_normal((2, c) + (5, 6, 3)[:nd])
+    x = rng.standard_normal((2, c) + ((5, 6, 3)[:nd] if kw.get("stride") != (2, 2) else (2, 1)))
     w = rng.standard_normal((kw["num_filter"], c // kw.get("num_group", 1)) + kw["kernel"])
     b = rng.standard_normal(kw["num_filter"])
     check_grads(lambda x, w, b: mx.nd.Convolution(x, w, b, **kw), [x, w, b])
