@@ -64,7 +64,7 @@ class FusedGroup:
             w._data = flat_w[off:off + n].reshape(w.shape)
             g._data = flat_g[off:off + n].reshape(g.shape)
             off += n
-        self.flat_weight, self.flat_grad, self.xp = flat_w, flat_g, xp
+        self.flat_weight, self.flat_grad, self.backend = flat_w, flat_g, ctx.backend
         self.device_id = ctx.device_id
         state = optimizer.create_state(self.indices[0], from_backend(flat_w, ctx))
         self.states = []
@@ -100,7 +100,7 @@ class FusedGroup:
             if opt._get_lr(i) != lr or opt._get_wd(i) != wd or counts.get(i) != t:
                 return False
         opt._update_count(self.indices)
-        opt.step(self.xp, first, self.flat_weight, self.flat_grad, self.raw_state,
+        opt.step(self.backend.xp, first, self.flat_weight, self.flat_grad, self.raw_state,
                  opt._get_lr(first), wd)
         return True
 

@@ -25,7 +25,7 @@ def _data(n=8):
     return rs.uniform(-1, 1, (n, 1, 6, 6)).astype(np.float32), rs.randint(0, 3, n).astype(np.float32)
 
 
-def _train(ctxs, steps=3, hybrid=False, kvstore="device", optimizer="sgd"):
+def _train(ctxs, steps=3, hybrid=False, kvstore="device", optimizer="sgd", update_on_kvstore=None):
     """Params after ``steps`` steps on ``ctxs`` (the batch split over them), as NumPy."""
     mx.random.seed(5)
     net = _net(hybrid)
@@ -36,7 +36,8 @@ def _train(ctxs, steps=3, hybrid=False, kvstore="device", optimizer="sgd"):
     if hybrid:
         net.hybridize()
     opt = {"learning_rate": 0.1, "momentum": 0.9, "wd": 1e-3} if optimizer == "sgd" else {"learning_rate": 0.01}
-    trainer = gluon.Trainer(net.collect_params(), optimizer, opt, kvstore=kvstore)
+    trainer = gluon.Trainer(net.collect_params(), optimizer, opt, kvstore=kvstore,
+                            update_on_kvstore=update_on_kvstore)
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
     for _ in range(steps):
         xs = gluon.utils.split_and_load(mx.nd.array(x), ctxs)
@@ -65,10 +66,11 @@ def test_conv_dense_training_on_one_gpu_matches_cpu(fake_gpu, hybrid):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6, err_msg="parameter %d" % k)
 
 
-@pytest.mark.parametrize("kvstore", ["device", "local"])
-def test_data_parallel_training_over_two_gpus_matches_two_cpus(fake_gpu, kvstore):
-    want = _train([mx.cpu(0), mx.cpu(1)], kvstore=kvstore, optimizer="adam")
-    got = _train([mx.gpu(0), mx.gpu(1)], kvstore=kvstore, optimizer="adam")
+@pytest.mark.parametrize("kvstore,on_kv", [("device", None), ("local", None), ("device", False)],
+                         ids=["device", "local", "device-fused-updates-per-gpu"])
+def test_data_parallel_training_over_two_gpus_matches_two_cpus(fake_gpu, kvstore, on_kv):
+    want = _train([mx.cpu(0), mx.cpu(1)], kvstore=kvstore, optimizer="adam", update_on_kvstore=on_kv)
+    got = _train([mx.gpu(0), mx.gpu(1)], kvstore=kvstore, optimizer="adam", update_on_kvstore=on_kv)
     assert len(got) == len(want) == 10  # conv, batchnorm (4), two dense layers
     for k, (g, w) in enumerate(zip(got, want)):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6, err_msg="parameter %d" % k)
