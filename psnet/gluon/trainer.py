@@ -19,6 +19,7 @@ from ..base import MXNetError, env_bool
 from .. import optimizer as opt
 from ..kvstore.base import KVStoreBase, create as kv_create
 from ..optimizer.fused import plan_groups
+from ..storage import open_uri
 from .parameter import Parameter, ParameterDict
 
 __all__ = ["Trainer"]
@@ -319,7 +320,7 @@ class Trainer:
                                  "initialized in kvstore.")
             self._kvstore.save_optimizer_states(fname, dump_optimizer=True)
         else:
-            with open(fname, "wb") as f:
+            with open_uri(fname, "wb") as f:
                 f.write(self._updaters[0].get_states(dump_optimizer=True))
 
     def load_states(self, fname):
@@ -329,7 +330,7 @@ class Trainer:
             self._kvstore.load_optimizer_states(fname)
             self._optimizer = self._kvstore._updater.optimizer
         else:
-            with open(fname, "rb") as f:
+            with open_uri(fname, "rb") as f:
                 states = f.read()
             for updater in self._updaters:
                 updater.set_states(states)

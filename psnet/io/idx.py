@@ -29,7 +29,8 @@ def parse_idx(content, path="<bytes>"):
 
 def read_idx(path):
     """The uint8 array in the IDX file ``path``, gzip-compressed or not (told by its first bytes)."""
-    with open(path, "rb") as f:
+    from ..storage import open_uri
+    with open_uri(path, "rb") as f:
         content = f.read()
     if content[:2] == b"\x1f\x8b":
         content = gzip.decompress(content)

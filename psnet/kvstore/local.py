@@ -12,6 +12,7 @@ from ..base import DTypeError, MXKeyError, MXNetError, NotSupportedError, ShapeE
 from ..context import cpu
 from ..ndarray.ndarray import NDArray, from_backend
 from ..optimizer.updater import Updater
+from ..storage import open_uri
 from .base import KVStoreBase, KeyKind, group_key_values
 from .compression import create_compression
 
@@ -102,13 +103,13 @@ class KVStore(KVStoreBase):
 
     def save_optimizer_states(self, fname, dump_optimizer=False):
         """Write the optimizer states (psnet's non-pickle format) to ``fname``."""
-        with open(fname, "wb") as f:
+        with open_uri(fname, "wb") as f:
             f.write(self._optimizer_updater("save_optimizer_states").get_states(dump_optimizer))
 
     def load_optimizer_states(self, fname):
         """Read optimizer states written by :meth:`save_optimizer_states`."""
         updater = self._optimizer_updater("load_optimizer_states")
-        with open(fname, "rb") as f:
+        with open_uri(fname, "rb") as f:
             updater.set_states(f.read())
 
     def set_gradient_compression(self, compression_params):

@@ -13,6 +13,7 @@ from .. import ndarray as nd
 from .. import optimizer as opt
 from ..base import MXNetError, ShapeError
 from ..context import Context, cpu
+from ..storage import open_uri
 from .base_module import BaseModule, _as_list, _check_input_names
 
 __all__ = ["Module"]
@@ -418,7 +419,7 @@ class Module(BaseModule):
         if self._update_on_kvstore:
             self._kvstore.save_optimizer_states(fname)
         else:
-            with open(fname, "wb") as f:
+            with open_uri(fname, "wb") as f:
                 f.write(self._updater.get_states())
 
     def load_optimizer_states(self, fname):
@@ -427,7 +428,7 @@ class Module(BaseModule):
         if self._update_on_kvstore:
             self._kvstore.load_optimizer_states(fname)
         else:
-            with open(fname, "rb") as f:
+            with open_uri(fname, "rb") as f:
                 self._updater.set_states(f.read())
 
 

@@ -23,6 +23,7 @@ import struct
 
 import numpy as np
 
+from .. import storage
 from ..base import MXNetError, normalize_dtype
 from ..context import current_context
 from . import mxnet_format
@@ -78,7 +79,7 @@ def save(fname, data):
     if hasattr(fname, "write"):
         _write(fname, data)
         return
-    with open(os.fspath(fname), "wb") as f:
+    with storage.open_uri(os.fspath(fname), "wb") as f:
         _write(f, data)
 
 
@@ -195,7 +196,7 @@ def load(fname, ctx=None):
         return _read(_Reader(fname, getattr(fname, "name", "a file object")), ctx)
     path = os.fspath(fname)
     try:
-        f = open(path, "rb")
+        f = storage.open_uri(path, "rb")
     except OSError as e:
         raise MXNetError("cannot load NDArrays from %s: %s" % (path, e.strerror)) from None
     with f:

@@ -112,5 +112,6 @@ def load_json(json_str):
 
 def load(fname):
     """The Symbol saved in file ``fname`` (by ``Symbol.save`` or MXNet)."""
-    with open(fname) as f:
+    from ..storage import open_uri
+    with open_uri(fname, "r") as f:
         return load_json(f.read())

@@ -332,7 +332,8 @@ class Symbol:
 
     def save(self, fname, remove_amp_cast=True):
         """Write :meth:`tojson` to ``fname``."""
-        with open(fname, "w") as f:
+        from ..storage import open_uri
+        with open_uri(fname, "w") as f:
             f.write(self.tojson())
 
     # ------------------------------------------------------------------ execution

@@ -22,6 +22,7 @@ import numpy as np
 import zmq
 
 from ...base import MXNetError, NotSupportedError
+from ...storage import open_uri
 from ..base import KVStoreBase, KeyKind, group_key_values
 from ...context import cpu
 from ..local import backend_array_on
@@ -319,14 +320,14 @@ class DistKVStore(KVStoreBase):
         self._wait(ids, results)
         blobs = [results[rid][1][0] for rid in ids]
         head = msgpack.packb({"sizes": [b.size for b in blobs]})
-        with open(fname, "wb") as f:
+        with open_uri(fname, "wb") as f:
             f.write(_MAGIC + struct.pack("<Q", len(head)) + head)
             for b in blobs:
                 f.write(b.tobytes())
 
     def load_optimizer_states(self, fname):
         """Send states saved by :meth:`save_optimizer_states` back to their servers."""
-        with open(fname, "rb") as f:
+        with open_uri(fname, "rb") as f:
             blob = f.read()
         if not blob.startswith(_MAGIC):
             raise MXNetError("%s is not a psnet dist optimizer-states file" % fname)

@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from .... import storage
 from ....base import MXNetError, NotSupportedError, env_str
 from ....io.idx import parse_idx
 from ....ndarray import array
@@ -36,7 +37,7 @@ def default_root(name):
     """``$PSNET_DATA/<name>`` when $PSNET_DATA is set, else ``~/.psnet/datasets/<name>``."""
     base = env_str("PSNET_DATA")
     if base:
-        return os.path.join(os.path.expanduser(base), name)
+        return storage.join(storage.expanduser(base), name)
     return os.path.join(os.path.expanduser("~"), ".psnet", "datasets", name)
 
 
@@ -46,9 +47,9 @@ def _sha(data, algorithm):
 
 def _read_verified(path, sha1, content_sha256):
     """The content of ``path`` (gunzipped when it ends in .gz), or None when missing or not verified."""
-    if not os.path.exists(path):
+    if not storage.exists(path):
         return None
-    with open(path, "rb") as f:
+    with storage.open_uri(path, "rb") as f:
         raw = f.read()
     if _sha(raw, "sha1") == sha1:
         return gzip.decompress(raw) if path.endswith(".gz") else raw
@@ -63,19 +64,19 @@ def _read_verified(path, sha1, content_sha256):
 
 def _obtain(root, fname, sha1, urls, dataset, content_sha256=None):
     """The verified content of ``root/fname``, downloading it from the first working URL if needed."""
-    path = os.path.join(root, fname)
+    path = storage.join(root, fname)
     content = _read_verified(path, sha1, content_sha256)
     if content is not None:
         return content
     errors = []
-    for url in urls:
+    for url in urls if not storage.is_url(path) else ():  # no download into remote storage
         try:
             download(url, path=path, overwrite=True, sha1_hash=sha1, retries=1)
         except DownloadError as e:
             errors.append(str(e))
             continue
         return _read_verified(path, sha1, content_sha256)
-    state = "is corrupt" if os.path.exists(path) else "is missing"
+    state = "is corrupt" if storage.exists(path) else "is missing"
     raise DownloadError("%s: %s %s and could not be downloaded (tried %s).\n%s\nPut the standard file in %s "
                         "(or pass root=, or set $PSNET_DATA to a directory containing %s/)"
                         % (dataset, path, state, ", ".join(urls), "\n".join(errors), root,
@@ -83,7 +84,7 @@ def _obtain(root, fname, sha1, urls, dataset, content_sha256=None):
 
 
 def _root(root, name):
-    return os.path.expanduser(root) if root is not None else default_root(name)
+    return storage.expanduser(root) if root is not None else default_root(name)
 
 
 class _DownloadedDataset(Dataset):
@@ -153,8 +154,8 @@ class MNIST(_DownloadedDataset):
         images, labels = self._files["train" if self._train else "test"]
         contents = [_obtain(self._root, f[0], f[1], self._urls(f[0]), type(self).__name__, f[2])
                     for f in (images, labels)]
-        label = parse_idx(contents[1], os.path.join(self._root, labels[0])).astype(np.int32)
-        data = parse_idx(contents[0], os.path.join(self._root, images[0]))
+        label = parse_idx(contents[1], storage.join(self._root, labels[0])).astype(np.int32)
+        data = parse_idx(contents[0], storage.join(self._root, images[0]))
         if data.ndim != 3 or label.ndim != 1:
             raise DatasetFileError("%s: %s must hold images (N, H, W) and %s labels (N,), got shapes %s and %s"
                                    % (type(self).__name__, images[0], labels[0], data.shape, label.shape))
@@ -207,9 +208,9 @@ class CIFAR10(_DownloadedDataset):
         return 0
 
     def _find(self, fname):
-        for d in (self._root, os.path.join(self._root, self._subdir)):
-            if os.path.exists(os.path.join(d, fname)):
-                return os.path.join(d, fname)
+        for d in (self._root, storage.join(self._root, self._subdir)):
+            if storage.exists(storage.join(d, fname)):
+                return storage.join(d, fname)
         return None
 
     def _files_present(self, files):
@@ -231,7 +232,7 @@ class CIFAR10(_DownloadedDataset):
         data, label = [], []
         for fname, _ in files:
             path = self._find(fname)
-            with open(path, "rb") as f:
+            with storage.open_uri(path, "rb") as f:
                 raw = np.frombuffer(f.read(), dtype=np.uint8)
             if raw.size % record:
                 raise DatasetFileError("%s: %s holds %d bytes, not a multiple of the %d-byte record"
@@ -274,24 +275,24 @@ class ImageFolderDataset(Dataset):
     _exts = (".jpg", ".jpeg", ".png")
 
     def __init__(self, root, flag=1, transform=None):
-        self._root = os.path.expanduser(root)
+        self._root = storage.expanduser(root)
         self._flag = flag
         self._transform = transform
         self.synsets = []
         self.items = []
-        for folder in sorted(os.listdir(self._root)):
-            path = os.path.join(self._root, folder)
-            if not os.path.isdir(path):
+        for folder in sorted(storage.listdir(self._root)):
+            path = storage.join(self._root, folder)
+            if not storage.isdir(path):
                 warnings.warn("Ignoring %s, which is not a directory." % path, stacklevel=2)
                 continue
             label = len(self.synsets)
             self.synsets.append(folder)
-            for filename in sorted(os.listdir(path)):
+            for filename in sorted(storage.listdir(path)):
                 if os.path.splitext(filename)[1].lower() not in self._exts:
                     warnings.warn("Ignoring %s of type %s. Only support %s"
                                   % (filename, os.path.splitext(filename)[1], ", ".join(self._exts)))
                     continue
-                self.items.append((os.path.join(path, filename), label))
+                self.items.append((storage.join(path, filename), label))
 
     def __getitem__(self, idx):
         path, label = self.items[idx]
@@ -311,7 +312,7 @@ def _load_image(path, flag):
     except ImportError:
         raise NotSupportedError("reading %s needs Pillow, an optional dependency of psnet: "
                                 "pip install Pillow" % path) from None
-    with Image.open(path) as im:
+    with storage.open_uri(path, "rb") as f, Image.open(f) as im:
         pixels = np.asarray(im.convert("RGB" if flag else "L"), dtype=np.uint8)
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
