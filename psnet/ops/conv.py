@@ -120,15 +120,14 @@ def _conv_backward(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), pad
     w2 = wv.reshape(f, -1)                                          # (F, Cg*K)
     if g == 1:
         dw = gy @ cols.T
-        dcols = w2.T @ gy
     else:
-        gyg = gy.reshape(g, f // g, -1)
-        dw = xp.matmul(gyg, cols.reshape(g, -1, cols.shape[1]).transpose(0, 2, 1))
-        dcols = xp.matmul(w2.reshape(g, f // g, -1).transpose(0, 2, 1), gyg)
-    dxp = col2im(xp, dcols.reshape(c * math.prod(kv), -1), n, c, xv.shape[2:], kv, s, d, out)
-    offset = (0,) * nd if keep is None else tuple(sl.start * dd for sl, dd in zip(keep[2:], d))
-    dx = xp.ascontiguousarray(dxp[(Ellipsis,) + tuple(slice(pi - o, pi - o + data.shape[2 + i])
-                                                       for i, (pi, o) in enumerate(zip(p, offset)))])
+        dw = xp.matmul(gy.reshape(g, f // g, -1), cols.reshape(g, -1, cols.shape[1]).transpose(0, 2, 1))
+    del cols
+    full_pad = tuple(dd * (kk - 1) - pi for dd, kk, pi in zip(d, k, p))
+    if keep is None and all(si == 1 for si in s) and min(full_pad) >= 0:
+        dx = _data_grad_stride1(xp, ograd, weight, k, d, full_pad, g, data.shape)
+    else:
+        dx = _data_grad_col2im(xp, gy, w2, n, c, g, xv.shape[2:], kv, s, d, out, p, keep, data.shape)
     if keep is None:
         dw = dw.reshape(weight.shape)
     else:
@@ -139,6 +138,31 @@ def _conv_backward(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), pad
     if not _truthy(no_bias):
         res = res + (gy.sum(axis=1),)
     return res
+
+
+def _data_grad_stride1(xp, ograd, weight, k, d, full_pad, g, shape):
+    """Data gradient of a stride-1 convolution as a convolution of the output gradient
+    (padded by dilate*(kernel-1) - pad) with the flipped, transposed weight: one im2col
+    copy and one GEMM, cheaper than col2im's scatter-adds."""
+    f, cg = weight.shape[:2]
+    nd = len(k)
+    flipped = weight[(slice(None), slice(None)) + (slice(None, None, -1),) * nd]
+    wt = flipped.reshape((g, f // g, cg) + k).swapaxes(1, 2).reshape(g * cg, -1)   # (C, Fg*K)
+    cols = im2col(xp, pad_spatial(xp, ograd, full_pad), k, (1,) * nd, d, shape[2:])
+    return _batch_first(xp, _grouped_matmul(xp, wt, cols, g), shape[0], shape[2:])
+
+
+def _data_grad_col2im(xp, gy, w2, n, c, g, padded, kernel, stride, dilate, out, pad, keep, shape):
+    """Data gradient as weight^T x output-gradient scattered back by col2im (any stride)."""
+    f = w2.shape[0]
+    if g == 1:
+        dcols = w2.T @ gy
+    else:
+        dcols = xp.matmul(w2.reshape(g, f // g, -1).transpose(0, 2, 1), gy.reshape(g, f // g, -1))
+    dxp = col2im(xp, dcols.reshape(c * math.prod(kernel), -1), n, c, padded, kernel, stride, dilate, out)
+    offset = (0,) * len(kernel) if keep is None else tuple(sl.start * dd for sl, dd in zip(keep[2:], dilate))
+    return xp.ascontiguousarray(dxp[(Ellipsis,) + tuple(slice(pi - o, pi - o + shape[2 + i])
+                                                        for i, (pi, o) in enumerate(zip(pad, offset)))])
 
 
 def _conv_infer_shape(attrs, in_shapes):
