@@ -4,7 +4,7 @@ import numpy as np
 from ..backend import synchronize_all
 from ..base import normalize_dtype
 from ..context import cpu, current_context
-from .ndarray import NDArray, from_backend
+from .ndarray import NDArray, as_dtype, from_backend
 
 __all__ = ["arange", "eye", "linspace", "zeros_like", "ones_like", "full_like", "waitall", "concatenate",
            "from_numpy"]
@@ -20,7 +20,7 @@ def arange(start, stop=None, step=1.0, repeat=1, infer_range=False, ctx=None, dt
     xp = ctx.backend.xp
     if stop is None:
         start, stop = 0, start
-    a = xp.arange(start, stop, step, dtype=np.float64).astype(normalize_dtype(dtype))
+    a = xp.arange(start, stop, step, dtype=np.float64).astype(as_dtype(dtype))
     if repeat > 1:
         a = xp.repeat(a, repeat)
     return from_backend(a, ctx)
@@ -29,14 +29,14 @@ def arange(start, stop=None, step=1.0, repeat=1, infer_range=False, ctx=None, dt
 def eye(N, M=0, k=0, ctx=None, dtype=None):
     """An N x M matrix with ones on diagonal ``k``."""
     ctx = _ctx(ctx)
-    return from_backend(ctx.backend.xp.eye(N, M or N, k, dtype=normalize_dtype(dtype)), ctx)
+    return from_backend(ctx.backend.xp.eye(N, M or N, k, dtype=as_dtype(dtype)), ctx)
 
 
 def linspace(start, stop, num, endpoint=True, ctx=None, dtype=None):
     """``num`` evenly spaced values from start to stop."""
     ctx = _ctx(ctx)
     a = ctx.backend.xp.linspace(start, stop, num, endpoint=endpoint, dtype=np.float64)
-    return from_backend(a.astype(normalize_dtype(dtype)), ctx)
+    return from_backend(a.astype(as_dtype(dtype)), ctx)
 
 
 def zeros_like(data, out=None, **kwargs):

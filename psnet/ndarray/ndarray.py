@@ -13,6 +13,7 @@ from ..base import (ContextError, DTypeError, MXIndexError, MXNetError, NotSuppo
                     normalize_dtype, numeric_types)
 from ..context import Context, current_context
 from ..ops import registry as _reg
+from ..ops.indexing import is_basic_key as _is_basic_key, is_first_axis_key as _is_first_axis_key
 
 __all__ = ["NDArray", "invoke", "array", "empty", "zeros", "ones", "full", "ag_state", "from_backend"]
 
@@ -43,6 +44,20 @@ _new = object.__new__
 # GPU arrays skip the dunder fast paths below: CuPy computes on the *current* device, and
 # invoke() makes the array's own device current first (several GPUs in one process)
 _GPU = Context.devstr2type["gpu"]
+_DTYPES = {}
+
+
+def as_dtype(dtype):
+    """``normalize_dtype(dtype)`` (float32 for None), memoised: creation calls it every time."""
+    try:
+        return _DTYPES[dtype]
+    except (KeyError, TypeError):  # TypeError: an unhashable dtype spec
+        dt = normalize_dtype(dtype)
+        try:
+            _DTYPES[dtype] = dt
+        except TypeError:
+            pass
+        return dt
 
 
 def from_backend(data, ctx):
@@ -161,7 +176,7 @@ class NDArray:
         ctx = ctx if ctx is not None else current_context()
         if isinstance(data, NDArray):
             data = data.asnumpy()
-        arr = np.asarray(data, dtype=normalize_dtype(dtype) if dtype is not None else None)
+        arr = np.asarray(data, dtype=as_dtype(dtype) if dtype is not None else None)
         self._data = ctx.backend.from_numpy(arr if arr.ndim else arr.reshape(1))
         self._ctx = ctx
         self._ag = None
@@ -244,7 +259,7 @@ class NDArray:
 
     def astype(self, dtype, copy=True):
         """A copy converted to ``dtype`` (no copy when ``copy=False`` and the dtype already matches)."""
-        dt = normalize_dtype(dtype)
+        dt = as_dtype(dtype)
         if not copy and self._data.dtype == dt:
             return self
         return invoke(_op("cast"), [self], {"dtype": dt.name})
@@ -411,14 +426,15 @@ class NDArray:
         return self.slice_assign(value, begin, end, step)
 
     def __getitem__(self, key):
-        t = type(key)
-        if (t is int or t is slice and key.step in (None, 1)) and not ag_state.recording:
-            # a contiguous part of the first axis: a view sharing memory, as in MXNet
+        if not ag_state.recording and _is_basic_key(key) and self._ctx.device_typeid != _GPU:
+            # basic indexing without autograd: straight to the backend.  A contiguous part of
+            # the first axis is a view sharing memory, as in MXNet; the rest are copies
             try:
-                return from_backend(self._data[key], self._ctx)
+                r = self._data[key]
             except IndexError:
                 raise MXIndexError("index %r is out of range for an array of shape %s"
                                    % (key, self.shape)) from None
+            return from_backend(r if _is_first_axis_key(key) else r.copy(), self._ctx)
         return invoke(_op("_getitem"), [self], {"key": _raw_key(key, self._ctx)})
 
     def __setitem__(self, key, value):
@@ -576,8 +592,8 @@ def array(source_array, ctx=None, dtype=None):
         dt = normalize_dtype(dtype, default=source_array.dtype)
         return _place(source_array.asnumpy().astype(dt, copy=False), ctx or source_array.context)
     if isinstance(source_array, np.ndarray):
-        return _place(np.array(source_array, dtype=normalize_dtype(dtype), copy=True), ctx)
-    arr = np.array(source_array, dtype=normalize_dtype(dtype))
+        return _place(np.array(source_array, dtype=as_dtype(dtype), copy=True), ctx)
+    arr = np.array(source_array, dtype=as_dtype(dtype))
     return _place(arr, ctx)
 
 
@@ -590,21 +606,21 @@ def zeros(shape, ctx=None, dtype=None, **kwargs):
     """An array of zeros."""
     ctx = ctx if ctx is not None else current_context()
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return from_backend(ctx.backend.xp.zeros(shape, dtype=normalize_dtype(dtype)), ctx)
+    return from_backend(ctx.backend.xp.zeros(shape, dtype=as_dtype(dtype)), ctx)
 
 
 def ones(shape, ctx=None, dtype=None, **kwargs):
     """An array of ones."""
     ctx = ctx if ctx is not None else current_context()
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return from_backend(ctx.backend.xp.ones(shape, dtype=normalize_dtype(dtype)), ctx)
+    return from_backend(ctx.backend.xp.ones(shape, dtype=as_dtype(dtype)), ctx)
 
 
 def full(shape, val, ctx=None, dtype=None, out=None):
     """An array filled with ``val``."""
     ctx = ctx if ctx is not None else current_context()
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    res = from_backend(ctx.backend.xp.full(shape, val, dtype=normalize_dtype(dtype)), ctx)
+    res = from_backend(ctx.backend.xp.full(shape, val, dtype=as_dtype(dtype)), ctx)
     if out is not None:
         out._assign_data(res._data)
         return out

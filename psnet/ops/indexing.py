@@ -33,7 +33,7 @@ def _as_index(xp, index, n, mode, opname):
 
 
 # ---------------------------------------------------------------- x[key]
-def _is_first_axis_key(key):
+def is_first_axis_key(key):
     """Whether ``x[key]`` is a contiguous part of the first axis (MXNet returns a view then)."""
     if isinstance(key, tuple):
         if len(key) != 1:
@@ -42,9 +42,17 @@ def _is_first_axis_key(key):
     return isinstance(key, int) or (isinstance(key, slice) and key.step in (None, 1))
 
 
-def _is_basic_key(key):
-    parts = key if isinstance(key, tuple) else (key,)
-    return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+_BASIC = (int, slice, type(None), type(Ellipsis))
+
+
+def is_basic_key(key):
+    """Whether ``x[key]`` is basic indexing (ints, slices, None, Ellipsis: a view in NumPy)."""
+    if type(key) is tuple:
+        for p in key:
+            if type(p) not in _BASIC:
+                return False
+        return True
+    return type(key) in _BASIC
 
 
 @register("_getitem")
@@ -52,7 +60,7 @@ def _getitem(xp, data, key=None):
     """``data[key]`` for basic and advanced keys.  A contiguous part of the first axis is a
     view sharing memory (as in MXNet); every other result is a new array."""
     r = data[key]
-    if _is_first_axis_key(key) or not _is_basic_key(key):
+    if is_first_axis_key(key) or not is_basic_key(key):
         return r
     return r.copy()
 
@@ -67,7 +75,7 @@ def _scatter_getitem(xp, data, key=None, shape=()):
     """Zeros of ``shape`` with ``data`` added at ``key`` (the gradient of indexing)."""
     out = xp.zeros(shape, dtype=data.dtype)
     target_shape = out[key].shape
-    if _is_basic_key(key):
+    if is_basic_key(key):
         out[key] = data.reshape(target_shape)
     else:
         scatter_add(xp, out, key, data.reshape(target_shape))
