@@ -125,12 +125,7 @@ def invoke(op, inputs, attrs, out=None, ctx=None):
     if type(res) is tuple or type(res) is list:
         outs = [from_backend(r, ctx) for r in res]
     else:
-        if res.ndim == 0:
-            res = res.reshape(1)
-        r = _new(NDArray)
-        r._data = res
-        r._ctx = ctx
-        r._ag = None
+        r = from_backend(res, ctx)
         if out is None and not ag_state.recording and op.num_visible_outputs == 1:
             return r
         outs = [r]
