@@ -124,7 +124,9 @@ def _conv_backward(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), pad
         dw = xp.matmul(gy.reshape(g, f // g, -1), cols.reshape(g, -1, cols.shape[1]).transpose(0, 2, 1))
     del cols
     full_pad = tuple(dd * (kk - 1) - pi for dd, kk, pi in zip(d, k, p))
-    if keep is None and all(si == 1 for si in s) and min(full_pad) >= 0:
+    # the stride-1 route copies F*K*N*L_in values where col2im scatters C*K*N*L_out (slower per value)
+    cheaper = f * math.prod(data.shape[2:]) <= 1.5 * c * math.prod(out)
+    if keep is None and cheaper and all(si == 1 for si in s) and min(full_pad) >= 0:
         dx = _data_grad_stride1(xp, ograd, weight, k, d, full_pad, g, data.shape)
     else:
         dx = _data_grad_col2im(xp, gy, w2, n, c, g, xv.shape[2:], kv, s, d, out, p, keep, data.shape)
