@@ -158,6 +158,8 @@ class Server:
         sync = bool(h.get("sync", True))
         rank = h.get("rank")
         sks = self._slot_keys(h, arrays)
+        if sync and not (isinstance(rank, int) and 0 <= rank < self.num_workers):
+            raise MXNetError("push from unknown worker rank %r (this job has %d workers)" % (rank, self.num_workers))
         if h.get("codec"):
             arrays = self._decompress(h["codec"], sks, arrays)
         for sk, arr in zip(sks, arrays):   # check everything before changing anything
