@@ -13,7 +13,7 @@ import psnet as mx
 from psnet.ops import registry
 from tests.ops.test_gradients import GRAD_CASES, K
 
-_CASES = [(name, i) for name in sorted(GRAD_CASES) for i in range(len(GRAD_CASES[name]))]
+CASES = [(name, i) for name in sorted(GRAD_CASES) for i in range(len(GRAD_CASES[name]))]
 
 
 def _run(op, values, attrs, train, wrt, ctx, head):
@@ -33,28 +33,27 @@ def _run(op, values, attrs, train, wrt, ctx, head):
     return [o.asnumpy() for o in outs], [inputs[k].grad.asnumpy() for k in wrt]
 
 
-@pytest.mark.parametrize("name,i", _CASES, ids=["%s-%d" % c for c in _CASES])
-def test_op_forward_and_gradient_match_cpu(fake_gpu, name, i):
-    """Forward outputs and input gradients on gpu(1) equal the CPU's (random ops: same shapes)."""
+def check_case_matches_cpu(name, i, ctx, rtol=1e-6, atol=1e-9):
+    """Sample case ``i`` of op ``name``: forward outputs and input gradients on ``ctx`` equal
+    the CPU's (random ops: same shapes and dtypes).  Shared with the real GPU suite."""
     op = registry.get(name)
     c = GRAD_CASES[name][i]
     rs = np.random.RandomState(0)
     values = [spec.make(rs) for spec in c["inputs"]]
     n_args = len(values) - len(op.aux)
     wrt = [k for k, spec in enumerate(c["inputs"]) if not isinstance(spec, K) and k < n_args]
-    cpu_out, cpu_grad = None, None
-    head = None
-    for ctx in (mx.cpu(), mx.gpu(1)):
-        vals = [v.copy() for v in values]  # aux states are updated in place
-        if head is None:
-            probe = getattr(mx.nd, op.name)(*[mx.nd.array(v, dtype=v.dtype) for v in vals], **c["attrs"])
-            probe = list(probe) if isinstance(probe, (list, tuple)) else [probe]
-            head = [rs.uniform(0.5, 1.5, p.shape) for p in probe]
-        out, grad = _run(op, vals, c["attrs"], c["train"], wrt, ctx, head)
-        if cpu_out is None:
-            cpu_out, cpu_grad = out, grad
-            continue
-        for a, b in zip(out + grad, cpu_out + cpu_grad):
-            assert a.shape == b.shape and a.dtype == b.dtype
-            if not op.needs_rng:
-                np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9, err_msg=name)
+    probe = getattr(mx.nd, op.name)(*[mx.nd.array(v, dtype=v.dtype) for v in values], **c["attrs"])
+    head = [rs.uniform(0.5, 1.5, p.shape) for p in (probe if isinstance(probe, (list, tuple)) else [probe])]
+    # fresh copies per context: aux states are updated in place
+    cpu_out, cpu_grad = _run(op, [v.copy() for v in values], c["attrs"], c["train"], wrt, mx.cpu(), head)
+    out, grad = _run(op, [v.copy() for v in values], c["attrs"], c["train"], wrt, ctx, head)
+    for a, b in zip(out + grad, cpu_out + cpu_grad):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        if not op.needs_rng:
+            np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=name)
+
+
+@pytest.mark.parametrize("name,i", CASES, ids=["%s-%d" % c for c in CASES])
+def test_op_forward_and_gradient_match_cpu(fake_gpu, name, i):
+    """Forward outputs and input gradients on gpu(1) equal the CPU's."""
+    check_case_matches_cpu(name, i, mx.gpu(1))

@@ -25,7 +25,7 @@ def _data(n=8):
     return rs.uniform(-1, 1, (n, 1, 6, 6)).astype(np.float32), rs.randint(0, 3, n).astype(np.float32)
 
 
-def _train(ctxs, steps=3, hybrid=False, kvstore="device", optimizer="sgd", update_on_kvstore=None):
+def train_params(ctxs, steps=3, hybrid=False, kvstore="device", optimizer="sgd", update_on_kvstore=None):
     """Params after ``steps`` steps on ``ctxs`` (the batch split over them), as NumPy."""
     mx.random.seed(5)
     net = _net(hybrid)
@@ -59,8 +59,8 @@ def _train(ctxs, steps=3, hybrid=False, kvstore="device", optimizer="sgd", updat
 
 @pytest.mark.parametrize("hybrid", [False, True], ids=["imperative", "hybridized"])
 def test_conv_dense_training_on_one_gpu_matches_cpu(fake_gpu, hybrid):
-    want = _train([mx.cpu()], hybrid=hybrid)
-    got = _train([mx.gpu(1)], hybrid=hybrid)
+    want = train_params([mx.cpu()], hybrid=hybrid)
+    got = train_params([mx.gpu(1)], hybrid=hybrid)
     assert len(got) == len(want) == 10  # conv, batchnorm (4), two dense layers
     for k, (g, w) in enumerate(zip(got, want)):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6, err_msg="parameter %d" % k)
@@ -69,8 +69,8 @@ def test_conv_dense_training_on_one_gpu_matches_cpu(fake_gpu, hybrid):
 @pytest.mark.parametrize("kvstore,on_kv", [("device", None), ("local", None), ("device", False)],
                          ids=["device", "local", "device-fused-updates-per-gpu"])
 def test_data_parallel_training_over_two_gpus_matches_two_cpus(fake_gpu, kvstore, on_kv):
-    want = _train([mx.cpu(0), mx.cpu(1)], kvstore=kvstore, optimizer="adam", update_on_kvstore=on_kv)
-    got = _train([mx.gpu(0), mx.gpu(1)], kvstore=kvstore, optimizer="adam", update_on_kvstore=on_kv)
+    want = train_params([mx.cpu(0), mx.cpu(1)], kvstore=kvstore, optimizer="adam", update_on_kvstore=on_kv)
+    got = train_params([mx.gpu(0), mx.gpu(1)], kvstore=kvstore, optimizer="adam", update_on_kvstore=on_kv)
     assert len(got) == len(want) == 10  # conv, batchnorm (4), two dense layers
     for k, (g, w) in enumerate(zip(got, want)):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6, err_msg="parameter %d" % k)
