@@ -393,7 +393,8 @@ def install(n_devices=2, peer_access=False):
         getDeviceCount=lambda: _STATE.n_devices,
         getDevice=lambda: _STATE.current,
         setDevice=lambda i: _Device(i).use(),
-        memGetInfo=lambda: (15 << 30, 16 << 30))
+        memGetInfo=lambda: (15 << 30, 16 << 30),
+        getDeviceProperties=lambda i: {"name": b"fake CUDA device %d" % i})
 
     def alloc_pinned_memory(nbytes):
         _STATE.pinned_allocs += 1
