@@ -193,13 +193,21 @@ class HybridRecurrentCell(RecurrentCell, HybridBlock):
 
 
 class _GatedCell(HybridRecurrentCell):
-    """Cells with i2h/h2h weights and biases of ``ngates * hidden_size`` rows."""
+    """Cells with i2h/h2h weights and biases of ``ngates * hidden_size`` rows.
+
+    Arguments (MXNet's LSTMCell/GRUCell signature): ``hidden_size``, the four
+    initializers, ``input_size`` (0: inferred on the first step), ``prefix``, ``params``,
+    ``activation`` (of candidate and output) and ``recurrent_activation`` (of the gates).
+    """
 
     ngates = 1
 
-    def __init__(self, hidden_size, i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer,
-                 h2h_bias_initializer, input_size, prefix, params):
+    def __init__(self, hidden_size, i2h_weight_initializer=None, h2h_weight_initializer=None,
+                 i2h_bias_initializer="zeros", h2h_bias_initializer="zeros", input_size=0, prefix=None,
+                 params=None, activation="tanh", recurrent_activation="sigmoid"):
         super().__init__(prefix=prefix, params=params)
+        self._activation = activation
+        self._recurrent_activation = recurrent_activation
         self._hidden_size = hidden_size
         self._input_size = input_size
         rows = self.ngates * hidden_size
@@ -241,8 +249,7 @@ class RNNCell(_GatedCell):
                  h2h_weight_initializer=None, i2h_bias_initializer="zeros", h2h_bias_initializer="zeros",
                  input_size=0, prefix=None, params=None):
         super().__init__(hidden_size, i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer,
-                         h2h_bias_initializer, input_size, prefix, params)
-        self._activation = activation
+                         h2h_bias_initializer, input_size, prefix, params, activation=activation)
 
     def _alias(self):
         return "rnn"
@@ -255,18 +262,10 @@ class RNNCell(_GatedCell):
 
 
 class LSTMCell(_GatedCell):
-    """LSTM cell (gates i, f, c, o); states ``[h, c]``."""
+    """LSTM cell (gates i, f, c, o); states ``[h, c]``; arguments as :class:`_GatedCell`."""
 
     ngates = 4
     _n_states = 2
-
-    def __init__(self, hidden_size, i2h_weight_initializer=None, h2h_weight_initializer=None,
-                 i2h_bias_initializer="zeros", h2h_bias_initializer="zeros", input_size=0, prefix=None,
-                 params=None, activation="tanh", recurrent_activation="sigmoid"):
-        super().__init__(hidden_size, i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer,
-                         h2h_bias_initializer, input_size, prefix, params)
-        self._activation = activation
-        self._recurrent_activation = recurrent_activation
 
     def _alias(self):
         return "lstm"
@@ -284,17 +283,9 @@ class LSTMCell(_GatedCell):
 
 
 class GRUCell(_GatedCell):
-    """GRU cell (gates r, z, n as cuDNN / MXNet); state ``[h]``."""
+    """GRU cell (gates r, z, n as cuDNN / MXNet); state ``[h]``; arguments as :class:`_GatedCell`."""
 
     ngates = 3
-
-    def __init__(self, hidden_size, i2h_weight_initializer=None, h2h_weight_initializer=None,
-                 i2h_bias_initializer="zeros", h2h_bias_initializer="zeros", input_size=0, prefix=None,
-                 params=None, activation="tanh", recurrent_activation="sigmoid"):
-        super().__init__(hidden_size, i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer,
-                         h2h_bias_initializer, input_size, prefix, params)
-        self._activation = activation
-        self._recurrent_activation = recurrent_activation
 
     def _alias(self):
         return "gru"
