@@ -5,6 +5,9 @@ inputs in order, further positional values fill its attributes in declaration or
 inputs may also be given by name (``data=x``), and ``out=``/``name=``/``ctx=`` are
 accepted everywhere.
 """
+import sys
+import types
+
 from ..base import MXNetError
 from ..ops import registry
 from ..ops.shape import infer_reshape
@@ -200,3 +203,15 @@ def install_functions(namespace):
             fn = namespace[name]
             setattr(NDArray, name, _fluent(fn, registry.get(name)) if name in registered else fn)
     NDArray.reshape = _reshape_method
+    _install_linalg(namespace)
+
+
+def _install_linalg(namespace):
+    """``mx.nd.linalg.<name>``: the ``linalg_<name>`` functions under MXNet's sub-namespace."""
+    mod = types.ModuleType(namespace["__name__"] + ".linalg",
+                           "``mx.nd.linalg``: the ``linalg_*`` operators without their prefix.")
+    for name in registry.list_ops():
+        if name.startswith("linalg_"):
+            setattr(mod, name[len("linalg_"):], namespace[name])
+    sys.modules[mod.__name__] = mod
+    namespace.setdefault("linalg", mod)

@@ -5,7 +5,7 @@ For N-d inputs ``dot`` contracts the last axis of ``lhs`` with the first axis of
 order), ``transpose_b`` the *last* axis of ``rhs``: MXNet views an N-d operand as the
 matrix (first axis) x (the rest) or (all but the last) x (last axis) and transposes that.
 """
-from ..base import ShapeError
+from ..base import NotSupportedError, ShapeError
 from .registry import register
 from . import _grad_util as G
 
@@ -121,3 +121,154 @@ def _diag_adjoint(xp, data, k=0, axis1=0, axis2=1, shape=()):
 @_diag_adjoint.def_grad
 def _diag_adjoint_grad(i, o, g, a):
     return [G.nd().diag(g[0], k=a["k"], axis1=a["axis1"], axis2=a["axis2"])]
+
+
+# ---------------------------------------------------------------- mx.nd.linalg_* (batched)
+def _check_rows_axis(opname, axis):
+    if axis not in (-2,):
+        raise NotSupportedError("%s: only axis=-2 (matrices in the last two axes) is supported, got %r"
+                                % (opname, axis))
+
+
+def _mat(xp, x, transpose):
+    return xp.swapaxes(x, -1, -2) if transpose else x
+
+
+def _matmul(xp, opname, a, b):
+    if a.shape[-1] != b.shape[-2] or a.shape[:-2] != b.shape[:-2]:
+        raise ShapeError("%s: matrices of shapes %s and %s do not fit" % (opname, a.shape, b.shape))
+    return xp.matmul(a, b)
+
+
+@register("linalg_gemm2", aliases=("_linalg_gemm2",))
+def linalg_gemm2(xp, A, B, transpose_a=False, transpose_b=False, alpha=1.0, axis=-2):
+    """alpha * op(A) @ op(B) over the last two axes (batched over the leading ones)."""
+    _check_rows_axis("linalg_gemm2", axis)
+    r = _matmul(xp, "linalg_gemm2", _mat(xp, A, transpose_a), _mat(xp, B, transpose_b))
+    return r * A.dtype.type(alpha) if alpha != 1.0 else r
+
+
+@linalg_gemm2.def_grad
+def _gemm2_grad(i, o, g, a):
+    ga, gb = _matmul_grads(G.nd().linalg_gemm2, i[0], i[1], g[0], a["transpose_a"], a["transpose_b"])
+    return [ga * a["alpha"], gb * a["alpha"]]
+
+
+@register("linalg_gemm", aliases=("_linalg_gemm",))
+def linalg_gemm(xp, A, B, C, transpose_a=False, transpose_b=False, alpha=1.0, beta=1.0, axis=-2):
+    """alpha * op(A) @ op(B) + beta * C over the last two axes."""
+    _check_rows_axis("linalg_gemm", axis)
+    r = _matmul(xp, "linalg_gemm", _mat(xp, A, transpose_a), _mat(xp, B, transpose_b))
+    if r.shape != C.shape:
+        raise ShapeError("linalg_gemm: the product has shape %s but C has shape %s" % (r.shape, C.shape))
+    return r * A.dtype.type(alpha) + C * C.dtype.type(beta)
+
+
+@linalg_gemm.def_grad
+def _gemm_grad(i, o, g, a):
+    ga, gb = _matmul_grads(G.nd().linalg_gemm2, i[0], i[1], g[0], a["transpose_a"], a["transpose_b"])
+    return [ga * a["alpha"], gb * a["alpha"], g[0] * a["beta"]]
+
+
+@register("linalg_inverse", aliases=("_linalg_inverse",))
+def linalg_inverse(xp, A):
+    """Inverse of each square matrix in the last two axes."""
+    return xp.linalg.inv(A)
+
+
+@linalg_inverse.def_grad
+def _inverse_grad(i, o, g, a):
+    nd = G.nd()
+    inv = o[0]
+    return [-nd.linalg_gemm2(nd.linalg_gemm2(inv, g[0], transpose_a=True), inv, transpose_b=True)]
+
+
+def _inverse_transposed(A):
+    nd = G.nd()
+    return nd.swapaxes(nd.linalg_inverse(A), dim1=-1, dim2=-2)
+
+
+def _per_matrix(v, A):
+    """A per-matrix value (shape A.shape[:-2], or (1,) for one matrix) shaped to broadcast over A."""
+    return v.reshape(A.shape[:-2] + (1, 1))
+
+
+@register("linalg_det", aliases=("_linalg_det",))
+def linalg_det(xp, A):
+    """Determinant of each square matrix in the last two axes."""
+    return xp.linalg.det(A)
+
+
+@linalg_det.def_grad
+def _det_grad(i, o, g, a):
+    A = i[0]
+    return [G.nd().broadcast_mul(_per_matrix(g[0] * o[0], A), _inverse_transposed(A))]
+
+
+@register("linalg_slogdet", aliases=("_linalg_slogdet",), num_outputs=2, output_names=("sign", "logdet"))
+def linalg_slogdet(xp, A):
+    """(sign, log|det|) of each square matrix in the last two axes."""
+    sign, logdet = xp.linalg.slogdet(A)
+    return sign.astype(A.dtype), logdet.astype(A.dtype)
+
+
+@linalg_slogdet.def_grad
+def _slogdet_grad(i, o, g, a):
+    A = i[0]
+    return [G.nd().broadcast_mul(_per_matrix(g[1], A), _inverse_transposed(A))]
+
+
+@register("linalg_extractdiag", aliases=("_linalg_extractdiag",))
+def linalg_extractdiag(xp, A, offset=0):
+    """Diagonal ``offset`` of each matrix in the last two axes."""
+    return xp.diagonal(A, offset, -2, -1).copy()
+
+
+@linalg_extractdiag.def_grad
+def _extractdiag_grad(i, o, g, a):
+    return [G.nd().linalg_makediag(g[0], offset=a["offset"])]
+
+
+@register("linalg_makediag", aliases=("_linalg_makediag",))
+def linalg_makediag(xp, A, offset=0):
+    """Square matrices with the vectors in the last axis on diagonal ``offset``."""
+    n = A.shape[-1] + abs(offset)
+    out = xp.zeros(A.shape[:-1] + (n, n), dtype=A.dtype)
+    rows, cols = _diag_index(xp, (n, n), offset, 0, 1)
+    out[..., rows, cols] = A
+    return out
+
+
+@linalg_makediag.def_grad
+def _makediag_grad(i, o, g, a):
+    return [G.nd().linalg_extractdiag(g[0], offset=a["offset"])]
+
+
+@register("linalg_sumlogdiag", aliases=("_linalg_sumlogdiag",))
+def linalg_sumlogdiag(xp, A):
+    """Sum of the logs of the diagonal of each square matrix in the last two axes."""
+    return xp.log(xp.diagonal(A, 0, -2, -1)).sum(axis=-1)
+
+
+@linalg_sumlogdiag.def_grad
+def _sumlogdiag_grad(i, o, g, a):
+    nd = G.nd()
+    A = i[0]
+    per = g[0].reshape(A.shape[:-2] + (1,))
+    return [nd.linalg_makediag(nd.broadcast_div(per, nd.linalg_extractdiag(A)))]
+
+
+@register("linalg_syrk", aliases=("_linalg_syrk",))
+def linalg_syrk(xp, A, transpose=False, alpha=1.0):
+    """alpha * A @ A^T (alpha * A^T @ A with ``transpose``) over the last two axes."""
+    At = xp.swapaxes(A, -1, -2)
+    r = xp.matmul(At, A) if transpose else xp.matmul(A, At)
+    return r * A.dtype.type(alpha) if alpha != 1.0 else r
+
+
+@linalg_syrk.def_grad
+def _syrk_grad(i, o, g, a):
+    nd = G.nd()
+    sym = g[0] + nd.swapaxes(g[0], dim1=-1, dim2=-2)
+    r = nd.linalg_gemm2(i[0], sym) if a["transpose"] else nd.linalg_gemm2(sym, i[0])
+    return [r * a["alpha"]]
