@@ -3,8 +3,10 @@
 Convolution is one GEMM (grouped: one batched GEMM) between the weight, flattened to
 ``(num_filter, C/num_group * prod(kernel))``, and the im2col matrix of the padded input
 (see :mod:`psnet.ops.im2col`).  Its gradient is a dedicated op,
-``_backward_Convolution``, computing the data gradient as weight^T x output-gradient
-followed by col2im, and the weight gradient as output-gradient x im2col^T.
+``_backward_Convolution_data`` / ``_backward_Convolution_weight``: the data gradient
+as weight^T x output-gradient followed by col2im (or, at stride 1, as a convolution of
+the output gradient with the flipped weight), the weight gradient as output-gradient x
+im2col^T.
 Deconvolution (a transposed convolution) is the same pair of kernels swapped.
 """
 import math
@@ -107,39 +109,47 @@ def _trim(xpad, weight, kernel, stride, dilate, pad, sizes, out):
     return view, weight[keep], tuple(t1 - t0 for t0, t1 in taps), keep
 
 
-def _conv_backward(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), pad=(), num_filter=0,
-                   num_group=1, no_bias=False, layout=None):
-    """Gradients of Convolution w.r.t. data, weight (and bias): computed on raw arrays."""
+def _conv_weight_grad(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), pad=(), num_group=1,
+                      layout=None):
+    """Gradient of Convolution w.r.t. its weight: output-gradient x im2col(data)^T."""
     nd, k, s, d, p = _geometry("Convolution", data, weight, kernel, stride, dilate, pad, layout)
-    n, c = data.shape[:2]
     g, f = int(num_group), weight.shape[0]
     out = ograd.shape[2:]
     xv, wv, kv, keep = _trim(pad_spatial(xp, data, p), weight, k, s, d, p, data.shape[2:], out)
     cols = im2col(xp, xv, kv, s, d, out)                             # (Cg*K, N*L) per group
     gy = _channels_first(ograd)                                     # (F, N*L)
-    w2 = wv.reshape(f, -1)                                          # (F, Cg*K)
     if g == 1:
         dw = gy @ cols.T
     else:
         dw = xp.matmul(gy.reshape(g, f // g, -1), cols.reshape(g, -1, cols.shape[1]).transpose(0, 2, 1))
-    del cols
+    if keep is None:
+        return dw.reshape(weight.shape)
+    full = xp.zeros(weight.shape, dtype=weight.dtype)
+    full[keep] = dw.reshape(wv.shape)
+    return full
+
+
+def _conv_data_grad(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), pad=(), num_group=1,
+                    layout=None):
+    """Gradient of Convolution w.r.t. its data (``data`` gives only the shape)."""
+    nd, k, s, d, p = _geometry("Convolution", data, weight, kernel, stride, dilate, pad, layout)
+    n, c = data.shape[:2]
+    g, f = int(num_group), weight.shape[0]
+    out = ograd.shape[2:]
+    padded = tuple(si + 2 * pi for si, pi in zip(data.shape[2:], p))
+    taps = useful_taps(data.shape[2:], k, s, d, p, out)
     full_pad = tuple(dd * (kk - 1) - pi for dd, kk, pi in zip(d, k, p))
     # the stride-1 route copies F*K*N*L_in values where col2im scatters C*K*N*L_out (slower per value)
     cheaper = f * math.prod(data.shape[2:]) <= 1.5 * c * math.prod(out)
-    if keep is None and cheaper and all(si == 1 for si in s) and min(full_pad) >= 0:
-        dx = _data_grad_stride1(xp, ograd, weight, k, d, full_pad, g, data.shape)
-    else:
-        dx = _data_grad_col2im(xp, gy, w2, n, c, g, xv.shape[2:], kv, s, d, out, p, keep, data.shape)
-    if keep is None:
-        dw = dw.reshape(weight.shape)
-    else:
-        full = xp.zeros(weight.shape, dtype=weight.dtype)
-        full[keep] = dw.reshape(wv.shape)
-        dw = full
-    res = (dx, dw)
-    if not _truthy(no_bias):
-        res = res + (gy.sum(axis=1),)
-    return res
+    trimmed = any(t0 != 0 or t1 != kk for (t0, t1), kk in zip(taps, k))
+    if not trimmed and cheaper and all(si == 1 for si in s) and min(full_pad) >= 0:
+        return _data_grad_stride1(xp, ograd, weight, k, d, full_pad, g, data.shape)
+    keep = (slice(None), slice(None)) + tuple(slice(t0, t1) for t0, t1 in taps)
+    kv = tuple(t1 - t0 for t0, t1 in taps)
+    offset = tuple(t0 * dd for (t0, _), dd in zip(taps, d))
+    padded = tuple(pd - o for pd, o in zip(padded, offset))
+    return _data_grad_col2im(xp, _channels_first(ograd), weight[keep].reshape(f, -1), n, c, g, padded, kv,
+                             s, d, out, p, offset, data.shape)
 
 
 def _data_grad_stride1(xp, ograd, weight, k, d, full_pad, g, shape):
@@ -154,7 +164,7 @@ def _data_grad_stride1(xp, ograd, weight, k, d, full_pad, g, shape):
     return _batch_first(xp, _grouped_matmul(xp, wt, cols, g), shape[0], shape[2:])
 
 
-def _data_grad_col2im(xp, gy, w2, n, c, g, padded, kernel, stride, dilate, out, pad, keep, shape):
+def _data_grad_col2im(xp, gy, w2, n, c, g, padded, kernel, stride, dilate, out, pad, offset, shape):
     """Data gradient as weight^T x output-gradient scattered back by col2im (any stride)."""
     f = w2.shape[0]
     if g == 1:
@@ -162,7 +172,6 @@ def _data_grad_col2im(xp, gy, w2, n, c, g, padded, kernel, stride, dilate, out, 
     else:
         dcols = xp.matmul(w2.reshape(g, f // g, -1).transpose(0, 2, 1), gy.reshape(g, f // g, -1))
     dxp = col2im(xp, dcols.reshape(c * math.prod(kernel), -1), n, c, padded, kernel, stride, dilate, out)
-    offset = (0,) * len(kernel) if keep is None else tuple(sl.start * dd for sl, dd in zip(keep[2:], dilate))
     return xp.ascontiguousarray(dxp[(Ellipsis,) + tuple(slice(pi - o, pi - o + shape[2 + i])
                                                         for i, (pi, o) in enumerate(zip(pad, offset)))])
 
@@ -186,18 +195,21 @@ def _conv_infer_shape(attrs, in_shapes):
 
 Convolution = register("Convolution", inputs=_inputs_for(False), infer_shape=_conv_infer_shape)(_convolution)
 Convolution.params.pop("bias")  # an optional input, not an attribute
-_backward_Convolution = register("_backward_Convolution", num_outputs=lambda a: 2 if _truthy(a.get("no_bias")) else 3)(_conv_backward)
+_backward_Convolution_data = register("_backward_Convolution_data")(_conv_data_grad)
+_backward_Convolution_weight = register("_backward_Convolution_weight")(_conv_weight_grad)
 
 
 @Convolution.def_grad
 def _convolution_grad(inputs, outputs, ograds, attrs):
-    grads = G.nd().invoke(_backward_Convolution, [ograds[0], inputs[0], inputs[1]], _backward_attrs(attrs))
-    return list(grads)
-
-
-def _backward_attrs(attrs):
-    return {k: attrs[k] for k in ("kernel", "stride", "dilate", "pad", "num_filter", "num_group",
-                                  "no_bias", "layout")}
+    """Data and weight gradients as two ops (a graph needing only one, e.g. a first layer's
+    weight, runs only that one), the bias gradient as a sum."""
+    nd = G.nd()
+    keys = {k: attrs[k] for k in ("kernel", "stride", "dilate", "pad", "num_group", "layout")}
+    args = [ograds[0], inputs[0], inputs[1]]
+    grads = [nd.invoke(_backward_Convolution_data, args, keys), nd.invoke(_backward_Convolution_weight, args, keys)]
+    if len(inputs) > 2:
+        grads.append(nd.sum(ograds[0], axis=(0,) + tuple(range(2, ograds[0].ndim))))
+    return grads
 
 
 # ------------------------------------------------------------------ Deconvolution
