@@ -41,7 +41,7 @@ def _n_visible(attrs):
 
 
 def _output_names(attrs):
-    return ["output", "state", "state_cell"][:_n_visible(attrs)]
+    return ["output", "state_output", "statecell_output"][:_n_visible(attrs)]
 
 
 class _Geometry:
