@@ -15,7 +15,9 @@ def _ctx(ctx):
 
 
 def arange(start, stop=None, step=1.0, repeat=1, infer_range=False, ctx=None, dtype=None):
-    """Evenly spaced values in [start, stop), each repeated ``repeat`` times (float32 default)."""
+    """Evenly spaced values in [start, stop), each repeated ``repeat`` times (float32 default).
+
+    ``infer_range`` is accepted for MXNet compatibility: a missing ``stop`` is always inferred."""
     ctx = _ctx(ctx)
     xp = ctx.backend.xp
     if stop is None:

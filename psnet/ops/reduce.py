@@ -33,14 +33,9 @@ def _keep(r, like):
 
 
 def _spread(x, g, a):
-    """The output gradient ``g`` broadcast back over the reduced axes of ``x``."""
+    """``g`` (an output gradient, or the output itself) broadcast back over the reduced axes of ``x``."""
     axes = norm_axes(x.ndim, a["axis"], a["exclude"])
     return G.nd().broadcast_to(g.reshape(kept_shape(x.shape, axes)), shape=x.shape)
-
-
-def _spread_out(x, o, a):
-    """The forward output broadcast back to ``x``'s shape (for max/min/prod/norm grads)."""
-    return _spread(x, o, a)
 
 
 def _reduction(name, method, grad, aliases=(), doc=None):
@@ -71,11 +66,11 @@ def _mean_grad(x, o, g, a):
 
 
 def _extreme_grad(x, o, g, a):
-    return _spread(x, g, a) * (x == _spread_out(x, o, a))
+    return _spread(x, g, a) * (x == _spread(x, o, a))
 
 
 def _prod_grad(x, o, g, a):
-    return _spread(x, g, a) * _spread_out(x, o, a) / x
+    return _spread(x, g, a) * _spread(x, o, a) / x
 
 
 def _nansum_grad(x, o, g, a):
@@ -86,7 +81,7 @@ def _nanprod_grad(x, o, g, a):
     nd = G.nd()
     ok = x == x
     safe = nd.where(ok, x, nd.ones_like(x))
-    return _spread(x, g, a) * _spread_out(x, o, a) / safe * ok
+    return _spread(x, g, a) * _spread(x, o, a) / safe * ok
 
 
 _reduction("sum", "sum", lambda x, o, g, a: _spread(x, g, a), ("sum_axis",),
@@ -120,7 +115,7 @@ def _moments_grad(i, o, g, a):
     n = 1
     for ax in axes:
         n *= x.shape[ax]
-    mean = _spread_out(x, o[0], spec)
+    mean = _spread(x, o[0], spec)
     return [_spread(x, g[0], spec) / n + _spread(x, g[1], spec) * (x - mean) * (2.0 / n)]
 
 
@@ -144,7 +139,7 @@ def _norm_grad(i, o, g, a):
     gs = _spread(x, g[0], a)
     if a["ord"] == 1:
         return [gs * G.nd().sign(x)]
-    n = _spread_out(x, o[0], a)
+    n = _spread(x, o[0], a)
     return [gs * x / (n + (n == 0))]
 
 
