@@ -43,12 +43,20 @@ def cupyx_module():
     return _cupyx
 
 
+def _count_devices():
+    """(number of CUDA devices, why there are none or None); ContextError without CuPy."""
+    cp = cupy_module()
+    try:
+        return cp.cuda.runtime.getDeviceCount(), None
+    except Exception as e:  # CUDARuntimeError: no driver, a driver too old for this CuPy...
+        return 0, "%s: %s" % (type(e).__name__, e)
+
+
 def device_count():
     """CUDA devices CuPy sees (0 without CuPy or without a driver)."""
     try:
-        cp = cupy_module()
-        return cp.cuda.runtime.getDeviceCount()
-    except Exception:
+        return _count_devices()[0]
+    except ContextError:
         return 0
 
 
@@ -59,11 +67,12 @@ class CupyBackend:
 
     def __init__(self, device_id):
         cp = cupy_module()
-        n = device_count()
+        n, why = _count_devices()
         if device_id >= n:
             raise ContextError("gpu(%d) requested but %s" % (
-                device_id, "CuPy is installed but no CUDA device is visible (check the driver, "
-                "nvidia-smi and CUDA_VISIBLE_DEVICES)" if n == 0 else "only %d GPU(s) are visible" % n))
+                device_id, "CuPy is installed but no CUDA device is visible (%scheck the driver, "
+                "nvidia-smi and CUDA_VISIBLE_DEVICES)" % (why + "; " if why else "")
+                if n == 0 else "only %d GPU(s) are visible" % n))
         self._cp = cp
         self.device_id = device_id
         self.device = cp.cuda.Device(device_id)

@@ -30,6 +30,17 @@ def test_with_cupy_but_no_device_says_there_is_no_device(fake_gpu_no_device):
         mx.nd.zeros((2,), ctx=mx.gpu(0))
 
 
+def test_a_cuda_driver_error_is_part_of_the_message(fake_gpu_no_device, monkeypatch):
+    import sys
+
+    def insufficient_driver():
+        raise RuntimeError("cudaErrorInsufficientDriver: CUDA driver version is insufficient")
+    monkeypatch.setattr(sys.modules["cupy"].cuda.runtime, "getDeviceCount", insufficient_driver)
+    assert mx.context.num_gpus() == 0
+    with pytest.raises(ContextError, match="no CUDA device is visible.*InsufficientDriver"):
+        mx.nd.zeros((2,), ctx=mx.gpu(0))
+
+
 def test_a_device_beyond_the_count_names_how_many_exist(fake_gpu):
     assert mx.context.num_gpus() == 2
     with pytest.raises(ContextError, match=r"gpu\(2\).*only 2 GPU"):

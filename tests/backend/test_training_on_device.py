@@ -139,3 +139,46 @@ def test_dist_worker_writes_pulled_values_straight_into_gpu_arrays(fake_gpu):
     client._write(out, 1, 2, 4, np.array([-1.0, -2.0], dtype=np.float32))  # a slice of a big key
     np.testing.assert_array_equal(out.asnumpy(), [[0, 1, -1], [-2, 4, 5]])
     assert out._data._dev == 1
+
+
+class _Square(mx.operator.CustomOp):
+    def forward(self, is_train, req, in_data, out_data, aux):
+        self.assign(out_data[0], req[0], in_data[0] * in_data[0])
+
+    def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
+        self.assign(in_grad[0], req[0], 2 * in_data[0] * out_grad[0])
+
+
+@mx.operator.register("backend_test_square")
+class _SquareProp(mx.operator.CustomOpProp):
+    def create_operator(self, ctx, shapes, dtypes):
+        return _Square()
+
+
+def test_custom_operator_runs_on_the_gpu(fake_gpu):
+    x = mx.nd.array([1.0, -2.0, 3.0], ctx=mx.gpu(1))
+    x.attach_grad()
+    with autograd.record():
+        y = mx.nd.Custom(x, op_type="backend_test_square")
+    y.backward()
+    assert y.context == mx.gpu(1) and y._data._dev == 1
+    np.testing.assert_allclose(y.asnumpy(), [1, 4, 9])
+    np.testing.assert_allclose(x.grad.asnumpy(), [2, -4, 6])
+
+
+def test_symbol_executor_on_the_gpu(fake_gpu):
+    data = mx.sym.Variable("data")
+    net = mx.sym.FullyConnected(mx.sym.Activation(data, act_type="tanh"), num_hidden=2, name="fc")
+    x = np.array([[0.5, -1.0, 2.0]], np.float32)
+    w, b = np.ones((2, 3), np.float32), np.array([0.0, 1.0], np.float32)
+    results = []
+    for ctx in (mx.cpu(), mx.gpu(1)):
+        exe = net.simple_bind(ctx, data=(1, 3))
+        for name, value in (("data", x), ("fc_weight", w), ("fc_bias", b)):
+            exe.arg_dict[name][:] = mx.nd.array(value, ctx=ctx)
+        out = exe.forward(is_train=True)[0]
+        exe.backward(mx.nd.ones((1, 2), ctx=ctx))
+        assert out.context == ctx and exe.grad_dict["data"].context == ctx
+        results.append((out.asnumpy(), exe.grad_dict["data"].asnumpy(), exe.grad_dict["fc_weight"].asnumpy()))
+    for got, want in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
