@@ -454,41 +454,45 @@ class NDArray:
 
 
 def _binary_method(op_name, scalar_name, fn, compare=False):
-    """A binary operator method: a backend fast path for the common case (not recording,
-    one context, one dtype), else the registry op through invoke.  Comparisons
-    (``compare``) return 0/1 in the array's dtype."""
-    nd_cls, new, state = NDArray, _new, ag_state  # closure cells: the hottest path in psnet
+    """A binary operator method: a NumPy fast path for the common case (not recording, one
+    context, one dtype), else the registry op through invoke (CuPy arrays always take
+    invoke, which makes their device current).  Comparisons (``compare``) return 0/1 in
+    the array's dtype."""
+    nd_cls, new, state, host = NDArray, _new, ag_state, np.ndarray  # closure cells: the hottest path
 
     def method(self, other):
-        if not state.recording and self._ctx.device_typeid != _GPU:
+        a = self._data
+        if type(a) is host and not state.recording:
+            ctx = self._ctx
             t = type(other)
-            a = self._data
-            b = None
             if t is nd_cls:
-                if other._ctx is self._ctx:
-                    b = other._data
-                    if b.dtype is not a.dtype:
-                        b = None
-            elif (t is float or t is int) and (not compare or a.dtype.kind == "f"):
+                b = other._data
+                adt = a.dtype
+                if other._ctx is not ctx or b.dtype is not adt:
+                    return self._binary(other, op_name, scalar_name)
+            elif t is float or t is int:
                 # NumPy keeps the array's dtype for a Python scalar (NEP 50); an integer
                 # array with a float scalar gives another dtype and takes the slow path,
                 # where the scalar is cast first, as MXNet does
+                adt = a.dtype
+                if compare and adt.kind != "f":
+                    return self._binary(other, op_name, scalar_name)
                 b = other
-            if b is not None:
-                try:
-                    r = fn(a, b)
-                except Exception:  # broadcast or overflow errors: the slow path explains them
-                    r = None
-                if r is not None:
-                    if compare:
-                        r = r.astype(a.dtype)
-                    elif r.dtype is not a.dtype:
-                        return self._binary(other, op_name, scalar_name)
-                    out = new(nd_cls)  # inlined from_backend
-                    out._data = r
-                    out._ctx = self._ctx
-                    out._ag = None
-                    return out
+            else:
+                return self._binary(other, op_name, scalar_name)
+            try:
+                r = fn(a, b)
+            except Exception:  # broadcast or overflow errors: the slow path explains them
+                return self._binary(other, op_name, scalar_name)
+            if compare:
+                r = r.astype(adt)
+            elif r.dtype is not adt:
+                return self._binary(other, op_name, scalar_name)
+            out = new(nd_cls)  # inlined from_backend
+            out._data = r
+            out._ctx = ctx
+            out._ag = None
+            return out
         return self._binary(other, op_name, scalar_name)
     method.__name__ = fn.__name__
     method.__doc__ = "``%s`` with broadcasting (MXNet's %s / %s)." % (fn.__name__, op_name, scalar_name)
