@@ -15,8 +15,10 @@ host/device mix-ups fail here the way they would on a GPU:
   that did so: the result was misplaced or the data crossed the bus silently).  Only
   ``x.copy()`` crosses devices on purpose (onto the current device, as CuPy documents).
 * Ufuncs have no ``.at`` (CuPy before v13): scatter-adds must use ``cupyx.scatter_add``.
-* NumPy functions applied to device arrays dispatch to "CuPy" (``__array_function__`` /
-  ``__array_ufunc__``), as with real CuPy.
+* NumPy ufuncs applied to device arrays run as CuPy's (``np.float32(2) * x`` works, as
+  with CuPy), but NumPy *functions* (``np.concatenate``, ``np.where``...) on device arrays
+  raise ``TypeError``: stricter than CuPy, which dispatches only those it implements, so
+  psnet code must use ``xp``.
 
 :func:`install` builds fresh ``cupy``/``cupyx`` module objects with a given number of
 devices; the ``fake_gpu`` fixture in ``conftest.py`` puts them into ``sys.modules``.
@@ -129,10 +131,10 @@ class ndarray:
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method != "__call__":
             return NotImplemented
-        return _apply(ufunc, inputs, kwargs)
+        return _apply(ufunc, inputs, kwargs)  # e.g. np.float32(2) * x, as CuPy allows
 
     def __array_function__(self, func, types_, args, kwargs):
-        return _apply(func, args, kwargs)
+        return NotImplemented  # likewise numpy functions (CuPy would dispatch some of them)
 
     def get(self, stream=None, out=None):
         """A NumPy copy in host memory (written into ``out`` when given)."""
