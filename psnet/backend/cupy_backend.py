@@ -90,11 +90,12 @@ class CupyBackend:
         self.device.use()
 
     def rng(self, ctx):
-        """The CuPy random Generator of this device."""
+        """The CuPy random Generator of this device, with the device made current (a
+        Generator draws onto the current device)."""
+        self.device.use()
         if self._rng is None:
-            with self.device:
-                self._rng = self._cp.random.default_rng(
-                    None if self._seed is None else (self._seed * 1000003 + self.device_id))
+            self._rng = self._cp.random.default_rng(
+                None if self._seed is None else (self._seed * 1000003 + self.device_id))
         return self._rng
 
     def seed(self, seed, ctx=None):

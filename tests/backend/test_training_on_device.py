@@ -182,3 +182,16 @@ def test_symbol_executor_on_the_gpu(fake_gpu):
         results.append((out.asnumpy(), exe.grad_dict["data"].asnumpy(), exe.grad_dict["fc_weight"].asnumpy()))
     for got, want in zip(results[1], results[0]):
         np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("init", [mx.init.Xavier(), mx.init.Normal(0.5), mx.init.Uniform(0.3), mx.init.Orthogonal(),
+                                  mx.init.MSRAPrelu(), mx.init.Constant(0.25), mx.init.One()],
+                         ids=lambda i: type(i).__name__)
+def test_initializers_fill_gpu_parameters_on_their_device(fake_gpu, init):
+    mx.nd.ones((1,), ctx=mx.gpu(0))  # another device is current
+    p = gluon.Parameter("w", shape=(6, 4))
+    p.initialize(init=init, ctx=mx.gpu(1))
+    w = p.data(mx.gpu(1))
+    mx.nd.ones((1,), ctx=mx.gpu(0))
+    init(mx.init.InitDesc("w_weight"), w)  # re-initialise in place while gpu(0) is current
+    assert w._data._dev == 1 and np.isfinite(w.asnumpy()).all()
