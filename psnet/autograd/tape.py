@@ -185,6 +185,7 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
         if leaf.grad_req == "write":
             leaf.grad._assign_data(g._data)
         elif leaf.grad_req == "add":
+            leaf.grad._ctx.backend.activate()  # add on the leaf's device (GPUs: the current one)
             leaf.grad._assign_data(leaf.grad._data + g._data)
         leaf.fresh = True
 

@@ -333,6 +333,7 @@ class Parameter:
         if self._grad is None:
             return
         for g in self._grad:
+            g._ctx.backend.activate()  # CuPy writes with the current device
             g._data[...] = 0
 
     def reset_ctx(self, ctx):

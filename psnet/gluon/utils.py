@@ -69,6 +69,7 @@ def clip_global_norm(arrays, max_norm, check_isfinite=True):
         raise ShapeError("clip_global_norm needs at least one array")
     sq = 0.0
     for arr in arrays:
+        arr.context.backend.activate()  # CuPy computes on the current device
         d = arr._data
         sq += float(arr.context.backend.asnumpy((d * d).sum()))
     total_norm = math.sqrt(sq)
@@ -77,6 +78,7 @@ def clip_global_norm(arrays, max_norm, check_isfinite=True):
     scale = max_norm / (total_norm + 1e-8)
     if scale < 1.0:
         for arr in arrays:
+            arr.context.backend.activate()
             arr._data *= arr._data.dtype.type(scale)
     dtype = arrays[0]._data.dtype
     if check_isfinite:

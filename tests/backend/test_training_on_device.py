@@ -195,3 +195,27 @@ def test_initializers_fill_gpu_parameters_on_their_device(fake_gpu, init):
     mx.nd.ones((1,), ctx=mx.gpu(0))
     init(mx.init.InitDesc("w_weight"), w)  # re-initialise in place while gpu(0) is current
     assert w._data._dev == 1 and np.isfinite(w.asnumpy()).all()
+
+
+def test_grad_req_add_accumulates_on_the_leafs_device(fake_gpu):
+    x = mx.nd.array([1.0, 2.0], ctx=mx.gpu(1))
+    x.attach_grad(grad_req="add")
+    for _ in range(2):
+        with autograd.record():
+            y = (x.as_in_context(mx.gpu(0)) * 3).sum()  # the graph ends on gpu(0)
+        y.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), [6, 6])
+    assert x.grad._data._dev == 1
+
+
+def test_clip_global_norm_and_zero_grad_over_two_gpus(fake_gpu):
+    arrays = [mx.nd.full((2,), 3.0, ctx=mx.gpu(1)), mx.nd.full((2,), 4.0, ctx=mx.gpu(0))]
+    norm = gluon.utils.clip_global_norm(arrays, 1.0)
+    assert abs(norm - np.sqrt(50)) < 1e-4
+    np.testing.assert_allclose(arrays[0].asnumpy(), 3 / np.sqrt(50), rtol=1e-5)
+    p = gluon.Parameter("w", shape=(3,))
+    p.initialize(init=mx.init.One(), ctx=[mx.gpu(1), mx.gpu(0)])
+    for g in p.list_grad():
+        g[:] = 5
+    p.zero_grad()
+    assert [g.asnumpy().tolist() for g in p.list_grad()] == [[0, 0, 0], [0, 0, 0]]
