@@ -326,3 +326,24 @@ def test_unsupported_options_are_clear_errors():
     with pytest.raises(ShapeError, match="flat vector"):
         mx.nd.RNN(mx.nd.zeros((2, 1, 1)), mx.nd.zeros((3,)), mx.nd.zeros((1, 1, 1)), state_size=1,
                   num_layers=1, mode="gru")
+
+
+def test_symbolic_rnn_op_trains_with_module():
+    steps, batch, vocab, hidden = 6, 4, 5, 16
+    emb = mx.sym.Embedding(mx.sym.var("data"), input_dim=vocab, output_dim=8, name="emb")
+    states = dict(state=mx.sym.zeros((1, batch, hidden)), state_cell=mx.sym.zeros((1, batch, hidden)))
+    out = mx.sym.RNN(mx.sym.swapaxes(emb, dim1=0, dim2=1), state_size=hidden, num_layers=1, mode="lstm",
+                     name="lstm", parameters=mx.sym.var("lstm_parameters", init=mx.init.Uniform(0.1)), **states)
+    fc = mx.sym.FullyConnected(mx.sym.reshape(mx.sym.swapaxes(out, dim1=0, dim2=1), shape=(-1, hidden)),
+                               num_hidden=vocab, name="fc")
+    net = mx.sym.SoftmaxOutput(fc, mx.sym.reshape(mx.sym.var("softmax_label"), shape=(-1,)), name="softmax")
+    assert net.list_arguments()[:3] == ["data", "emb_weight", "lstm_parameters"]
+    seq = np.tile(np.arange(vocab), 20)
+    X = np.stack([seq[i:i + steps] for i in range(32)]).astype(np.float32)
+    Y = np.stack([seq[i + 1:i + steps + 1] for i in range(32)]).astype(np.float32)
+    mod = mx.mod.Module(net)
+    mod.fit(mx.io.NDArrayIter(X, Y, batch, shuffle=True), num_epoch=3, optimizer="adam",
+            optimizer_params={"learning_rate": 0.05}, initializer=mx.init.Xavier())
+    assert mod.get_params()[0]["lstm_parameters"].shape == (4 * hidden * (8 + hidden + 2),)
+    score = dict(mod.score(mx.io.NDArrayIter(X, Y, batch), "acc"))
+    assert score["accuracy"] > 0.95
