@@ -199,17 +199,46 @@ _backward_Convolution_data = register("_backward_Convolution_data")(_conv_data_g
 _backward_Convolution_weight = register("_backward_Convolution_weight")(_conv_weight_grad)
 
 
+_GEOMETRY = ("kernel", "stride", "dilate", "pad", "num_group", "layout")
+
+
 @Convolution.def_grad
 def _convolution_grad(inputs, outputs, ograds, attrs):
     """Data and weight gradients as two ops (a graph needing only one, e.g. a first layer's
     weight, runs only that one), the bias gradient as a sum."""
     nd = G.nd()
-    keys = {k: attrs[k] for k in ("kernel", "stride", "dilate", "pad", "num_group", "layout")}
+    keys = {k: attrs[k] for k in _GEOMETRY}
     args = [ograds[0], inputs[0], inputs[1]]
     grads = [nd.invoke(_backward_Convolution_data, args, keys), nd.invoke(_backward_Convolution_weight, args, keys)]
     if len(inputs) > 2:
         grads.append(nd.sum(ograds[0], axis=(0,) + tuple(range(2, ograds[0].ndim))))
     return grads
+
+
+def _conv_attrs(attrs, num_filter):
+    return dict({k: attrs[k] for k in _GEOMETRY}, num_filter=num_filter, no_bias=True)
+
+
+# Both gradient ops are bilinear in (output gradient, weight) and (output gradient, data):
+# their own gradients are convolutions again, which gives second-order gradients.
+@_backward_Convolution_data.def_grad
+def _conv_data_grad_grad(inputs, outputs, ograds, attrs):
+    nd = G.nd()
+    gy, x, w = inputs
+    h = ograds[0]
+    keys = {k: attrs[k] for k in _GEOMETRY}
+    return [nd.invoke(Convolution, [h, w], _conv_attrs(attrs, w.shape[0])), None,
+            nd.invoke(_backward_Convolution_weight, [gy, h, w], keys)]
+
+
+@_backward_Convolution_weight.def_grad
+def _conv_weight_grad_grad(inputs, outputs, ograds, attrs):
+    nd = G.nd()
+    gy, x, w = inputs
+    h = ograds[0]
+    keys = {k: attrs[k] for k in _GEOMETRY}
+    return [nd.invoke(Convolution, [x, h], _conv_attrs(attrs, w.shape[0])),
+            nd.invoke(_backward_Convolution_data, [gy, x, h], keys), None]
 
 
 # ------------------------------------------------------------------ Deconvolution

@@ -305,3 +305,31 @@ def test_symbol_infers_weight_and_output_shapes():
     assert dc.list_arguments() == ["data", "c1_weight", "c1_bias", "dc_weight"]
     assert args == [(2, 3, 16, 16), (8, 3, 3, 3), (8,), (8, 3, 4, 4)]
     assert outs == [(2, 3, 16, 16)]
+
+
+def test_convolution_second_order_gradient():
+    """d/dw of sum(d loss/dx) with loss = sum(conv(x, w)**2), against finite differences."""
+    x0 = rng.standard_normal((1, 2, 4, 4))
+    w0 = rng.standard_normal((3, 2, 3, 3))
+    kw = dict(kernel=(3, 3), pad=(1, 1), stride=(1, 1), num_filter=3, no_bias=True)
+
+    def first_grad_sum(w):
+        x = mx.nd.array(x0, dtype="float64")
+        wv = mx.nd.array(w, dtype="float64")
+        x.attach_grad()
+        wv.attach_grad()
+        with mx.autograd.record():
+            y = mx.nd.Convolution(x, wv, **kw)
+            gx = mx.autograd.grad((y * y).sum(), [x], create_graph=True)[0]
+            total = gx.sum()
+        total.backward()
+        return float(total.asscalar()), wv.grad.asnumpy()
+
+    _, analytic = first_grad_sum(w0)
+    numeric = np.zeros_like(w0)
+    for idx in np.ndindex(w0.shape):
+        hi, lo = w0.copy(), w0.copy()
+        hi[idx] += 1e-4
+        lo[idx] -= 1e-4
+        numeric[idx] = (first_grad_sum(hi)[0] - first_grad_sum(lo)[0]) / 2e-4
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-4, atol=1e-6)
