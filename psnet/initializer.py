@@ -58,7 +58,7 @@ def alias(*aliases):
     return reg
 
 
-def create(init, **kwargs):
+def create(init, /, **kwargs):
     """An Initializer from an instance (returned as is), a registered name or ``dumps()`` JSON."""
     if isinstance(init, type):
         return init(**kwargs)
@@ -400,3 +400,37 @@ class LSTMBias(Initializer):
         _fill(arr, 0.0)
         num_hidden = arr.shape[0] // 4
         arr._data[num_hidden:2 * num_hidden] = self.forget_bias
+
+
+@register
+class FusedRNN(Initializer):
+    """Initialize the flat parameter vector of the fused ``RNN`` op gate by gate.
+
+    Each gate's weight (named as MXNet's FusedRNNCell, ``l0_i2h_f_weight``) is filled by
+    ``init`` (default: the global initializer), biases with zeros, and LSTM forget-gate
+    biases with ``forget_bias``.
+    """
+
+    def __init__(self, init, num_hidden, num_layers, mode, bidirectional=False, forget_bias=1.0):
+        if isinstance(init, str):
+            init = create(init)
+        super().__init__(init=init.dumps() if init is not None else None, num_hidden=num_hidden,
+                         num_layers=num_layers, mode=mode, bidirectional=bidirectional,
+                         forget_bias=forget_bias)
+        self._init = init
+        self._num_hidden, self._num_layers, self._mode = num_hidden, num_layers, mode
+        self._bidirectional, self._forget_bias = bidirectional, forget_bias
+
+    def _init_weight(self, desc, arr):
+        from .ops.rnn import gate_blocks
+        flat = arr.asnumpy().astype(np.float64)
+        for name, off, shape in gate_blocks(arr.size, self._num_hidden, self._num_layers, self._mode,
+                                            self._bidirectional):
+            block = _nd.zeros(shape, ctx=arr._ctx, dtype=arr.dtype)
+            if self._mode == "lstm" and name.endswith("_f_bias"):
+                _fill(block, self._forget_bias)
+            else:
+                init = self._init if self._init is not None else desc.global_init
+                init(InitDesc(name, global_init=desc.global_init), block)
+            flat[off:off + block.size] = block.asnumpy().ravel()
+        _fill(arr, arr._ctx.backend.from_numpy(flat))

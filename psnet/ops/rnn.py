@@ -299,3 +299,34 @@ def _rnn_param_concat_grad(inputs, outputs, ograds, attrs):
         grads.append(nd.slice_axis(ograds[0], axis=0, begin=off, end=off + n).reshape(x.shape))
         off += n
     return grads
+
+
+_GATE_NAMES = {"lstm": ("i", "f", "c", "o"), "gru": ("r", "z", "o"), "rnn_relu": ("",), "rnn_tanh": ("",)}
+
+
+def gate_blocks(size, state_size, num_layers, mode, bidirectional=False):
+    """``[(name, offset, shape)]`` of every gate's weight and bias in a flat RNN parameter
+    vector of ``size`` elements, named as MXNet's FusedRNNCell (``l0_i2h_f_weight``).
+
+    The input size is solved from ``size``; a size no input size gives is an error.
+    """
+    h, layers = int(state_size), int(num_layers)
+    dirs = 2 if _truthy(bidirectional) else 1
+    gh = kernel(mode).ngates * h
+    upper = (layers - 1) * dirs * gh * (dirs * h + h + 2)
+    inp, rem = divmod(size - upper, dirs * gh)
+    inp -= h + 2
+    if rem or inp <= 0:
+        raise ShapeError("RNN parameters of %d elements do not fit mode=%s, state_size=%d, num_layers=%d, "
+                         "bidirectional=%s" % (size, mode, h, layers, dirs == 2))
+    geo = _Geometry((1, 1, inp), h, layers, dirs == 2, mode)
+    blocks = []
+    for j in range(layers * dirs):
+        tag = "%s%d" % ("lr"[j % dirs], j // dirs)
+        for kind, entries in (("weight", geo.weights[j]), ("bias", geo.biases[j])):
+            for group, (off, shape) in zip(("i2h", "h2h"), entries):
+                width = shape[1] if len(shape) == 2 else 1
+                for k, gate in enumerate(_GATE_NAMES[mode]):
+                    name = "%s_%s%s_%s" % (tag, group, "_" + gate if gate else "", kind)
+                    blocks.append((name, off + k * h * width, (h, width) if len(shape) == 2 else (h,)))
+    return blocks

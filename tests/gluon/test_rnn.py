@@ -333,7 +333,8 @@ def test_symbolic_rnn_op_trains_with_module():
     emb = mx.sym.Embedding(mx.sym.var("data"), input_dim=vocab, output_dim=8, name="emb")
     states = dict(state=mx.sym.zeros((1, batch, hidden)), state_cell=mx.sym.zeros((1, batch, hidden)))
     out = mx.sym.RNN(mx.sym.swapaxes(emb, dim1=0, dim2=1), state_size=hidden, num_layers=1, mode="lstm",
-                     name="lstm", parameters=mx.sym.var("lstm_parameters", init=mx.init.Uniform(0.1)), **states)
+                     name="lstm", **states,
+                     parameters=mx.sym.var("lstm_parameters", init=mx.init.FusedRNN(None, hidden, 1, "lstm")))
     fc = mx.sym.FullyConnected(mx.sym.reshape(mx.sym.swapaxes(out, dim1=0, dim2=1), shape=(-1, hidden)),
                                num_hidden=vocab, name="fc")
     net = mx.sym.SoftmaxOutput(fc, mx.sym.reshape(mx.sym.var("softmax_label"), shape=(-1,)), name="softmax")
@@ -347,3 +348,15 @@ def test_symbolic_rnn_op_trains_with_module():
     assert mod.get_params()[0]["lstm_parameters"].shape == (4 * hidden * (8 + hidden + 2),)
     score = dict(mod.score(mx.io.NDArrayIter(X, Y, batch), "acc"))
     assert score["accuracy"] > 0.95
+
+
+def test_fused_rnn_initializer_fills_gate_blocks():
+    arr = mx.nd.zeros((4 * 2 * (1 + 2 + 2),))    # LSTM, 1 layer, hidden 2, input 1
+    desc = mx.init.InitDesc("lstm_parameters", global_init=mx.init.Uniform())
+    mx.init.FusedRNN(mx.init.Constant(0.5), 2, 1, "lstm")._init_weight(desc, arr)
+    np.testing.assert_array_equal(arr.asnumpy(), [0.5] * 24 + [0, 0, 1, 1, 0, 0, 0, 0] * 2)
+    gru = mx.nd.zeros((3 * 2 * (1 + 2 + 2),))
+    mx.init.FusedRNN(None, 2, 1, "gru")._init_weight(mx.init.InitDesc("p", global_init=mx.init.One()), gru)
+    np.testing.assert_array_equal(gru.asnumpy(), [1] * 18 + [0] * 12)
+    with pytest.raises(ShapeError, match="do not fit"):
+        mx.init.FusedRNN(None, 2, 1, "gru")._init_weight(desc, mx.nd.zeros((7,)))
