@@ -317,6 +317,8 @@ def test_unsupported_options_are_clear_errors():
         rnn.LSTM(H, projection_size=3)
     with pytest.raises(NotSupportedError):
         rnn.RNN(H, activation="sigmoid")
+    with pytest.raises(NotSupportedError, match="use_sequence_length"):
+        rnn.GRU(H, use_sequence_length=True)
     layer = _init(rnn.GRU(H, input_size=I))
     with pytest.raises(NotSupportedError):
         layer(mx.nd.zeros((T, N, I)), layer.begin_state(N), mx.nd.array([1, 2, 3]))

@@ -22,8 +22,12 @@ class _RNNLayer(HybridBlock):
 
     def __init__(self, hidden_size, num_layers, layout, dropout, bidirectional, input_size,
                  i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer,
-                 h2h_bias_initializer, mode, dtype, **kwargs):
+                 h2h_bias_initializer, mode, dtype, use_sequence_length=False, **kwargs):
         super().__init__(**kwargs)
+        if use_sequence_length:
+            raise NotSupportedError("%s: use_sequence_length is not supported (MXNet 1.9.1 honours it only "
+                                    "with cuDNN); mask the outputs with SequenceMask instead"
+                                    % type(self).__name__)
         if layout not in ("TNC", "NTC"):
             raise ShapeError("Invalid layout %r; must be one of ['TNC' or 'NTC']" % (layout,))
         self._hidden_size = hidden_size
