@@ -10,6 +10,7 @@ fsspec is an optional dependency, imported only when a URL is used; the remote
 filesystems need their own packages (s3fs, gcsfs, adlfs, pyarrow for HDFS).  A missing
 one raises :class:`MissingDependencyError` naming the package to install.
 """
+import errno
 import os
 import posixpath
 import re
@@ -78,7 +79,7 @@ def open_uri(path, mode="rb"):
     try:
         return fs.open(inner, mode)
     except FileNotFoundError:
-        raise FileNotFoundError("No such file: %s" % path) from None
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path) from None
 
 
 def exists(path):

@@ -41,6 +41,8 @@ def test_helpers_local_and_url(tmp_path, mem):
         assert f.read() == b"abc"
     with pytest.raises(FileNotFoundError):
         storage.open_uri(mem + "/nope")
+    with pytest.raises(mx.base.MXNetError, match="cannot load NDArrays from memory://.*/nope: No such file"):
+        mx.nd.load(mem + "/nope")
     storage.makedirs(str(tmp_path / "p" / "q"))
     assert storage.isdir(str(tmp_path / "p" / "q"))
 
