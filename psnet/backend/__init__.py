@@ -6,13 +6,16 @@ Everything works with no CuPy installed: only placing data on ``mx.gpu(i)`` fail
 """
 import numpy as _np
 
+from ..base import ContextError
 from .numpy_backend import NumpyBackend
+from .pinned_backend import PinnedBackend
 
 __all__ = ["backend_for", "gpu_count", "seed_all", "synchronize_all", "NumpyBackend", "get_array_module",
            "scatter_add"]
 
 _NUMPY = NumpyBackend()
 _GPU_BACKENDS = {}
+_PINNED = {}  # the cpu_pinned backend, made on first use
 _SEED = [None]  # the last seed_all() value, applied to GPU backends created later
 
 
@@ -26,7 +29,22 @@ def backend_for(ctx):
             if _SEED[0] is not None:  # mx.random.seed ran before this device was first used
                 b.seed(_SEED[0])
         return b
+    if ctx.device_type == "cpu_pinned":
+        return _pinned_backend()
     return _NUMPY
+
+
+def _pinned_backend():
+    """Page-locked NumPy arrays when CuPy imports; plain NumPy otherwise."""
+    b = _PINNED.get("backend")
+    if b is None:
+        from .cupy_backend import cupyx_module
+        try:
+            b = PinnedBackend(_NUMPY, cupyx_module().empty_pinned)
+        except ContextError:  # no CuPy: pinning would buy nothing
+            b = _NUMPY
+        _PINNED["backend"] = b
+    return b
 
 
 def gpu_count():

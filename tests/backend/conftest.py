@@ -11,6 +11,7 @@ def _reset_backend(monkeypatch):
     import psnet.backend as backend
     from psnet.backend import cupy_backend
     monkeypatch.setattr(backend, "_GPU_BACKENDS", {})
+    monkeypatch.setattr(backend, "_PINNED", {})
     monkeypatch.setattr(cupy_backend, "_cupy", None)
     monkeypatch.setattr(cupy_backend, "_cupyx", None)
     monkeypatch.setattr(cupy_backend, "_import_error", None)

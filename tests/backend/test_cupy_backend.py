@@ -156,3 +156,21 @@ def test_memory_info_and_empty_cache(fake_gpu):
     free, total = mx.context.gpu_memory_info(1)
     assert 0 < free <= total
     mx.gpu(1).empty_cache()
+
+
+def test_pinned_batches_from_the_dataloader_reach_the_gpu(fake_gpu):
+    ds = mx.gluon.data.ArrayDataset(np.arange(12, dtype=np.float32).reshape(6, 2), np.arange(6, dtype=np.float32))
+    loader = mx.gluon.data.DataLoader(ds, batch_size=3, pin_memory=True)
+    before = fake_gpu.pinned_allocs
+    batches = list(loader)
+    assert fake_gpu.pinned_allocs >= before + 4  # data and label of two batches
+    x, y = batches[1]
+    assert x.context == mx.context.cpu_pinned(0) and isinstance(x._data, np.ndarray)
+    g = x.as_in_context(mx.gpu(1))
+    np.testing.assert_array_equal(g.asnumpy(), np.arange(6, 12, dtype=np.float32).reshape(3, 2))
+    np.testing.assert_array_equal((x + 1).asnumpy(), g.asnumpy() + 1)  # pinned arrays compute with NumPy
+
+
+def test_pin_memory_without_cupy_is_plain_host_memory(no_cupy):
+    x = mx.nd.ones((2,)).as_in_context(mx.context.cpu_pinned(0))
+    assert x.context == mx.context.cpu_pinned(0) and float(x.sum().asscalar()) == 2.0
