@@ -101,10 +101,13 @@ def create(name="local"):
     if key in ("local", "device", "local_update_cpu", "local_allreduce_cpu", "local_allreduce_device"):
         from .local import KVStore
         return KVStore(key)
+    if key == "nccl":
+        from .nccl import NcclKVStore
+        return NcclKVStore()
     if key in DIST_TYPES:
         dist = importlib.import_module("psnet.kvstore.dist")
         return dist.create(key)
-    raise MXKeyError("unknown KVStore type %r; known: local, device, %s, or a class registered with "
+    raise MXKeyError("unknown KVStore type %r; known: local, device, nccl, %s, or a class registered with "
                      "@mx.kv.KVStoreBase.register (registered: %s)"
                      % (name, ", ".join(sorted(DIST_TYPES)), ", ".join(sorted(KVStoreBase.kv_registry)) or "none"))
 

@@ -25,6 +25,7 @@ devices; the ``fake_gpu`` fixture in ``conftest.py`` puts them into ``sys.module
 """
 import operator
 import types
+import weakref
 
 import numpy as np
 
@@ -41,6 +42,7 @@ class FakeState:
         self.current = 0
         self.synchronized = 0  # Device.synchronize / Stream.synchronize calls
         self.pinned_allocs = 0
+        self.nccl_allreduces = 0
 
     def check_device(self, dev):
         """Using an array of device ``dev``: recorded with peer access, else ValueError
@@ -116,7 +118,7 @@ _HOST_METHODS = frozenset(("tolist", "tobytes", "item"))  # implicit device-to-h
 class ndarray:
     """A fake device array: NumPy data plus the id of the device it lives on."""
 
-    __slots__ = ("_a", "_dev")
+    __slots__ = ("_a", "_dev", "__weakref__")
     __array_priority__ = 100.0
 
     def __init__(self, shape, dtype=float):
@@ -170,6 +172,12 @@ class ndarray:
     def device(self):
         """The fake Device holding this array."""
         return _Device(self._dev)
+
+    @property
+    def data(self):
+        """The memory "pointer" (an id the fake NCCL resolves back to this array)."""
+        _BY_PTR[id(self)] = self
+        return types.SimpleNamespace(ptr=id(self), device_id=self._dev)
 
     def _view(self, r):
         """``r`` computed from this array's data: a view stays on this array's device
@@ -294,9 +302,52 @@ class _Stream:
     """``cupy.cuda.Stream``: NumPy work is finished when it returns."""
 
     done = True
+    ptr = 0
 
     def synchronize(self):
         _STATE.synchronized += 1
+
+
+_BY_PTR = weakref.WeakValueDictionary()  # fake pointers of arrays handed to NCCL
+
+
+class _NcclCommunicator:
+    """``cupy.cuda.nccl.NcclCommunicator`` for one process driving several devices."""
+
+    pending = None  # the all-reduces of the open group: (communicator, send, recv, count)
+
+    def __init__(self, device, devices):
+        self.device, self.devices = device, devices
+
+    @staticmethod
+    def initAll(devices):
+        """One communicator per device id of ``devices``."""
+        return [_NcclCommunicator(d, list(devices)) for d in devices]
+
+    def allReduce(self, sendbuf, recvbuf, count, datatype, op, stream):
+        """Queue a sum all-reduce; it runs at groupEnd() once every device has joined."""
+        if _NcclCommunicator.pending is None:
+            raise RuntimeError("fake NCCL: allReduce outside groupStart()/groupEnd() in one process")
+        send, recv = _BY_PTR[sendbuf], _BY_PTR[recvbuf]
+        for a in (send, recv):
+            if a._dev != self.device or a._dev != _STATE.current:
+                raise ValueError("fake NCCL: buffer on device %d for the communicator of device %d "
+                                 "(current %d)" % (a._dev, self.device, _STATE.current))
+        _NcclCommunicator.pending.append((self, send, recv, count))
+
+
+def _nccl_group_start():
+    _NcclCommunicator.pending = []
+
+
+def _nccl_group_end():
+    ops, _NcclCommunicator.pending = _NcclCommunicator.pending, None
+    if sorted(c.device for c, _, _, _ in ops) != sorted(ops[0][0].devices):
+        raise RuntimeError("fake NCCL: an all-reduce needs every device of its communicators")
+    total = sum(s._a.reshape(-1)[:n] for _, s, _, n in ops)
+    for _, _, r, n in ops:
+        r._a.reshape(-1)[:n] = total
+    _STATE.nccl_allreduces += 1
 
 
 class _Generator:
@@ -402,7 +453,11 @@ def install(n_devices=2, peer_access=False):
         _STATE.pinned_allocs += 1
         return bytearray(nbytes)
 
-    cuda = types.SimpleNamespace(Device=_Device, runtime=runtime, Stream=_Stream,
+    nccl = types.SimpleNamespace(available=True, NcclCommunicator=_NcclCommunicator, NCCL_SUM=0,
+                                 groupStart=_nccl_group_start, groupEnd=_nccl_group_end,
+                                 **{n: i for i, n in enumerate(("NCCL_FLOAT16", "NCCL_FLOAT32", "NCCL_FLOAT64",
+                                                                "NCCL_INT32", "NCCL_INT64", "NCCL_UINT8"))})
+    cuda = types.SimpleNamespace(Device=_Device, runtime=runtime, Stream=_Stream, nccl=nccl,
                                  get_current_stream=lambda: _Stream(),
                                  alloc_pinned_memory=alloc_pinned_memory)
     random = types.SimpleNamespace(default_rng=lambda seed=None: _Generator(seed))

@@ -174,3 +174,11 @@ def test_pinned_batches_from_the_dataloader_reach_the_gpu(fake_gpu):
 def test_pin_memory_without_cupy_is_plain_host_memory(no_cupy):
     x = mx.nd.ones((2,)).as_in_context(mx.context.cpu_pinned(0))
     assert x.context == mx.context.cpu_pinned(0) and float(x.sum().asscalar()) == 2.0
+
+
+def test_nccl_store_on_cpus_without_cupy_sums_like_the_device_store(no_cupy):
+    kv = mx.kv.create("nccl")
+    kv.init(1, mx.nd.zeros((2,)))
+    out = mx.nd.zeros((2,), ctx=mx.cpu(1))
+    kv.pushpull(1, [mx.nd.ones((2,), ctx=mx.cpu(i)) for i in range(3)], out=out)
+    np.testing.assert_array_equal(out.asnumpy(), [3, 3])

@@ -219,3 +219,37 @@ def test_clip_global_norm_and_zero_grad_over_two_gpus(fake_gpu):
         g[:] = 5
     p.zero_grad()
     assert [g.asnumpy().tolist() for g in p.list_grad()] == [[0, 0, 0], [0, 0, 0]]
+
+
+def test_nccl_store_all_reduces_values_on_distinct_gpus(fake_gpu):
+    kv = mx.kv.create("nccl")
+    assert kv.type == "nccl"
+    kv.init("w", mx.nd.zeros((2, 3), ctx=mx.gpu(1)))
+    kv.push("w", [mx.nd.full((2, 3), 2.0, ctx=mx.gpu(0)), mx.nd.full((2, 3), 5.0, ctx=mx.gpu(1))])
+    assert fake_gpu.nccl_allreduces == 1
+    outs = [mx.nd.zeros((2, 3), ctx=mx.gpu(0)), mx.nd.zeros((2, 3), ctx=mx.gpu(1))]
+    kv.pull("w", out=outs)
+    for o in outs:
+        np.testing.assert_array_equal(o.asnumpy(), np.full((2, 3), 7.0))
+    # two values on one GPU: NCCL needs one buffer per device, so the device tree sums them
+    kv.push("w", [mx.nd.ones((2, 3), ctx=mx.gpu(0)) for _ in range(2)])
+    assert fake_gpu.nccl_allreduces == 1
+    kv.pull("w", out=outs[1])
+    np.testing.assert_array_equal(outs[1].asnumpy(), np.full((2, 3), 2.0))
+
+
+def test_nccl_store_without_nccl_is_the_device_store(fake_gpu, monkeypatch):
+    import sys
+    monkeypatch.setattr(sys.modules["cupy"].cuda.nccl, "available", False)
+    kv = mx.kv.create("nccl")
+    kv.init(0, mx.nd.zeros((3,), ctx=mx.gpu(0)))
+    kv.pushpull(0, [mx.nd.ones((3,), ctx=mx.gpu(0)), mx.nd.ones((3,), ctx=mx.gpu(1))])
+    assert fake_gpu.nccl_allreduces == 0
+
+
+def test_training_with_the_nccl_store_matches_the_device_store(fake_gpu):
+    want = train_params([mx.cpu(0), mx.cpu(1)], kvstore="device")
+    got = train_params([mx.gpu(0), mx.gpu(1)], kvstore="nccl")
+    assert fake_gpu.nccl_allreduces > 0
+    for k, (g, w) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6, err_msg="parameter %d" % k)

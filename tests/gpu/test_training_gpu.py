@@ -57,3 +57,16 @@ def test_mnist_mlp_learns_on_gpu(mnist_dir):
             trainer.step(100)
     acc = (net(x).argmax(axis=1) == y).mean().asscalar()
     assert acc > 0.9
+
+
+def test_nccl_store_sums_over_all_gpus(n_gpus):
+    import cupy
+    if n_gpus < 2 or not getattr(cupy.cuda.nccl, "available", False):
+        pytest.skip("needs two GPUs and CuPy's NCCL (pip install nvidia-nccl-cu12)")
+    kv = mx.kv.create("nccl")
+    kv.init(0, mx.nd.zeros((1000,), ctx=mx.gpu(0)))
+    kv.push(0, [mx.nd.full((1000,), i + 1.0, ctx=mx.gpu(i)) for i in range(n_gpus)])
+    outs = [mx.nd.zeros((1000,), ctx=mx.gpu(i)) for i in range(n_gpus)]
+    kv.pull(0, out=outs)
+    for o in outs:
+        np.testing.assert_array_equal(o.asnumpy(), np.full(1000, n_gpus * (n_gpus + 1) / 2))
