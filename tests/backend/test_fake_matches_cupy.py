@@ -62,3 +62,13 @@ def test_the_double_is_a_module_like_cupy():
     fake, fakex, _ = fake_cupy.install()
     assert isinstance(fake, types.ModuleType) and fake.__name__ == cupy.__name__
     assert fake_cupy.ndarray.__module__.startswith("cupy") and cupy.ndarray.__module__.startswith("cupy")
+
+
+def test_nccl_names_used_by_the_nccl_store_exist():
+    from cupy.cuda import nccl
+    if not getattr(nccl, "available", False):
+        pytest.skip("CuPy's NCCL binding is not available (pip install nvidia-nccl-cu12)")
+    fake, _, _ = fake_cupy.install()
+    for name in vars(fake.cuda.nccl):
+        assert hasattr(nccl, name), name
+    assert hasattr(nccl.NcclCommunicator, "initAll") and hasattr(nccl.NcclCommunicator, "allReduce")
