@@ -82,7 +82,7 @@ class CupyBackend:
     @property
     def xp(self):
         """The cupy module, with this backend's device made current (where CuPy allocates)."""
-        self.device.use()
+        self.activate()
         return self._cp
 
     def activate(self):
@@ -92,7 +92,7 @@ class CupyBackend:
     def rng(self, ctx):
         """The CuPy random Generator of this device, with the device made current (a
         Generator draws onto the current device)."""
-        self.device.use()
+        self.activate()
         if self._rng is None:
             self._rng = self._cp.random.default_rng(
                 None if self._seed is None else (self._seed * 1000003 + self.device_id))
@@ -114,9 +114,13 @@ class CupyBackend:
         return out
 
     def set_from_host(self, dst, src):
-        """Copy host array ``src`` into device array ``dst`` (same shape; no temporary)."""
+        """Copy host array ``src`` into device array ``dst`` (same shape; no temporary
+        device array unless ``dst`` is a non-contiguous view)."""
         with self.device:
-            dst.set(src.astype(dst.dtype, copy=False))
+            if dst.flags.c_contiguous:
+                dst.set(src.astype(dst.dtype, copy=False))
+            else:
+                dst[...] = self._cp.asarray(src)
 
     def from_numpy(self, array):
         """Copy a host array to this device."""

@@ -139,6 +139,10 @@ def test_dist_worker_writes_pulled_values_straight_into_gpu_arrays(fake_gpu):
     client._write(out, 1, 2, 4, np.array([-1.0, -2.0], dtype=np.float32))  # a slice of a big key
     np.testing.assert_array_equal(out.asnumpy(), [[0, 1, -1], [-2, 4, 5]])
     assert out._data._dev == 1
+    from psnet.ndarray.ndarray import from_backend
+    column = from_backend(out._data[:, 1:2], out.context)  # a non-contiguous view
+    client._write(column, -1, 0, 2, np.array([7.0, 8.0], dtype=np.float32))
+    np.testing.assert_array_equal(out.asnumpy(), [[0, 7, -1], [-2, 8, 5]])
 
 
 class _Square(mx.operator.CustomOp):
