@@ -182,3 +182,24 @@ def test_nccl_store_on_cpus_without_cupy_sums_like_the_device_store(no_cupy):
     out = mx.nd.zeros((2,), ctx=mx.cpu(1))
     kv.pushpull(1, [mx.nd.ones((2,), ctx=mx.cpu(i)) for i in range(3)], out=out)
     np.testing.assert_array_equal(out.asnumpy(), [3, 3])
+
+
+def test_save_load_pickle_parameters_and_metrics_with_gpu_arrays(fake_gpu, tmp_path):
+    import pickle
+    a = mx.nd.array([[1, 2], [3, 4]], ctx=mx.gpu(1))
+    mx.nd.save(str(tmp_path / "x.nd"), {"a": a, "b": a * 2})
+    loaded = mx.nd.load(str(tmp_path / "x.nd"))
+    np.testing.assert_array_equal(loaded["b"].asnumpy(), [[2, 4], [6, 8]])
+    b = pickle.loads(pickle.dumps(a))
+    assert b.context == mx.gpu(1) and b.asnumpy().tolist() == [[1, 2], [3, 4]]
+    net = mx.gluon.nn.Dense(2)
+    net.initialize(ctx=mx.gpu(1))
+    net(a)
+    net.save_parameters(str(tmp_path / "net.params"))
+    net2 = mx.gluon.nn.Dense(2)
+    net2.load_parameters(str(tmp_path / "net.params"), ctx=mx.gpu(0))
+    assert net2.weight.data().context == mx.gpu(0)
+    np.testing.assert_array_equal(net2.weight.data().asnumpy(), net.weight.data(mx.gpu(1)).asnumpy())
+    metric = mx.metric.Accuracy()
+    metric.update([mx.nd.array([1, 0], ctx=mx.gpu(1))], [mx.nd.array([[0.1, 0.9], [0.8, 0.2]], ctx=mx.gpu(1))])
+    assert metric.get() == ("accuracy", 1.0)
