@@ -257,3 +257,19 @@ def test_training_with_the_nccl_store_matches_the_device_store(fake_gpu):
     assert fake_gpu.nccl_allreduces > 0
     for k, (g, w) in enumerate(zip(got, want)):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6, err_msg="parameter %d" % k)
+
+
+def test_module_fit_over_two_gpus_matches_two_cpus(fake_gpu):
+    data, label = mx.sym.Variable("data"), mx.sym.Variable("softmax_label")
+    sym = mx.sym.SoftmaxOutput(mx.sym.FullyConnected(data, num_hidden=3, name="fc"), label, name="softmax")
+    rs = np.random.RandomState(0)
+    x, y = rs.rand(20, 4).astype(np.float32), rs.randint(0, 3, 20).astype(np.float32)
+    weights = []
+    for ctxs in ([mx.cpu(0), mx.cpu(1)], [mx.gpu(0), mx.gpu(1)]):
+        mx.random.seed(2)
+        mod = mx.mod.Module(sym, context=ctxs)
+        mod.fit(mx.io.NDArrayIter(x, y, batch_size=10), num_epoch=2, optimizer="sgd",
+                initializer=mx.init.Constant(0.1), optimizer_params={"learning_rate": 0.1})
+        weights.append(mod.get_params()[0]["fc_weight"].asnumpy())
+    np.testing.assert_allclose(weights[1], weights[0], rtol=1e-5)
+    assert not np.allclose(weights[0], 0.1)  # it trained
