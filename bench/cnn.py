@@ -19,6 +19,7 @@ the libraries' defaults.
     python bench/cnn.py [--steps 10] [--repeats 3] [--rounds 2] [--threads 1] [--models lenet,resnet18]
 """
 import argparse
+import importlib.util
 import os
 import pathlib
 import subprocess
@@ -119,11 +120,7 @@ def run(python, impl, model, steps, repeats, threads):
 
 
 def _has_torch():
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("torch") is not None
 
 
 def main():

@@ -19,7 +19,7 @@ from . import _grad_util as G
 _LAYOUTS = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
 
 
-def _geometry(op, data, weight, attrs_kernel, stride, dilate, pad, layout):
+def _geometry(op, data, attrs_kernel, stride, dilate, pad, layout):
     """Check the input's rank and layout; return (nd, kernel, stride, dilate, pad)."""
     nd = data.ndim - 2
     if nd not in _LAYOUTS:
@@ -32,6 +32,12 @@ def _geometry(op, data, weight, attrs_kernel, stride, dilate, pad, layout):
     kernel = spatial_tuple(attrs_kernel, nd, 1, "kernel", op)
     return (nd, kernel, spatial_tuple(stride, nd, 1, "stride", op),
             spatial_tuple(dilate, nd, 1, "dilate", op), spatial_tuple(pad, nd, 0, "pad", op))
+
+
+def _check_groups(op, channels, num_filter, num_group):
+    if channels % num_group or num_filter % num_group:
+        raise ShapeError("%s: channels %d and num_filter %d must be divisible by num_group %d"
+                         % (op, channels, num_filter, num_group))
 
 
 def _check_weight(op, weight, expected):
@@ -79,12 +85,10 @@ def _convolution(xp, data, weight, bias=None, kernel=(), stride=(), dilate=(), p
     (num_filter,) unless ``no_bias``.  Output size per axis:
     ``floor((x + 2*pad - dilate*(kernel-1) - 1) / stride) + 1``.
     """
-    nd, k, s, d, p = _geometry("Convolution", data, weight, kernel, stride, dilate, pad, layout)
+    nd, k, s, d, p = _geometry("Convolution", data, kernel, stride, dilate, pad, layout)
     n, c = data.shape[:2]
     g, f = int(num_group), int(num_filter)
-    if c % g or f % g:
-        raise ShapeError("Convolution: channels %d and num_filter %d must be divisible by num_group %d"
-                         % (c, f, g))
+    _check_groups("Convolution", c, f, g)
     _check_weight("Convolution", weight, (f, c // g) + k)
     out = tuple(out_size(data.shape[2 + i], k[i], s[i], d[i], p[i]) for i in range(nd))
     if min(out) <= 0:
@@ -112,7 +116,7 @@ def _trim(xpad, weight, kernel, stride, dilate, pad, sizes, out):
 def _conv_weight_grad(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), pad=(), num_group=1,
                       layout=None):
     """Gradient of Convolution w.r.t. its weight: output-gradient x im2col(data)^T."""
-    nd, k, s, d, p = _geometry("Convolution", data, weight, kernel, stride, dilate, pad, layout)
+    nd, k, s, d, p = _geometry("Convolution", data, kernel, stride, dilate, pad, layout)
     g, f = int(num_group), weight.shape[0]
     out = ograd.shape[2:]
     xv, wv, kv, keep = _trim(pad_spatial(xp, data, p), weight, k, s, d, p, data.shape[2:], out)
@@ -132,7 +136,7 @@ def _conv_weight_grad(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), 
 def _conv_data_grad(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), pad=(), num_group=1,
                     layout=None):
     """Gradient of Convolution w.r.t. its data (``data`` gives only the shape)."""
-    nd, k, s, d, p = _geometry("Convolution", data, weight, kernel, stride, dilate, pad, layout)
+    nd, k, s, d, p = _geometry("Convolution", data, kernel, stride, dilate, pad, layout)
     n, c = data.shape[:2]
     g, f = int(num_group), weight.shape[0]
     out = ograd.shape[2:]
@@ -180,11 +184,8 @@ def _conv_infer_shape(attrs, in_shapes):
     data = in_shapes[0]
     if data is None:
         return None
-    nd = len(data) - 2
-    k = spatial_tuple(attrs.get("kernel"), nd, 1, "kernel", "Convolution")
-    s = spatial_tuple(attrs.get("stride"), nd, 1, "stride", "Convolution")
-    d = spatial_tuple(attrs.get("dilate"), nd, 1, "dilate", "Convolution")
-    p = spatial_tuple(attrs.get("pad"), nd, 0, "pad", "Convolution")
+    nd, k, s, d, p = _geometry("Convolution", placeholder(data), attrs.get("kernel"), attrs.get("stride"),
+                               attrs.get("dilate"), attrs.get("pad"), attrs.get("layout"))
     f, g = int(attrs["num_filter"]), int(attrs.get("num_group", 1))
     ins = [tuple(data), (f, data[1] // g) + k]
     if not _truthy(attrs.get("no_bias", False)):
@@ -244,12 +245,10 @@ def _conv_weight_grad_grad(inputs, outputs, ograds, attrs):
 # ------------------------------------------------------------------ Deconvolution
 def _deconv_geometry(data, weight, kernel, stride, dilate, pad, adj, target_shape, num_filter,
                      num_group, layout):
-    nd, k, s, d, p = _geometry("Deconvolution", data, weight, kernel, stride, dilate, pad, layout)
+    nd, k, s, d, p = _geometry("Deconvolution", data, kernel, stride, dilate, pad, layout)
     a = spatial_tuple(adj, nd, 0, "adj", "Deconvolution")
     c, g, f = data.shape[1], int(num_group), int(num_filter)
-    if c % g or f % g:
-        raise ShapeError("Deconvolution: channels %d and num_filter %d must be divisible by num_group %d"
-                         % (c, f, g))
+    _check_groups("Deconvolution", c, f, g)
     _check_weight("Deconvolution", weight, (c, f // g) + k)
     full = tuple(s[i] * (data.shape[2 + i] - 1) + d[i] * (k[i] - 1) + 1 for i in range(nd))
     if target_shape not in (None, (), [], "", "()") and any(spatial_tuple(target_shape, nd, 0, "target_shape", "Deconvolution")):
@@ -294,8 +293,8 @@ def _deconv_backward(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), p
     nd, k, s, d, p, a, out = _deconv_geometry(data, weight, kernel, stride, dilate, pad, adj,
                                               target_shape, num_filter, num_group, layout)
     n, c = data.shape[:2]
-    g, f = int(num_group), int(num_filter)
-    gpad = pad_spatial(xp, ograd, p, tuple(pi for pi in p))
+    g = int(num_group)
+    gpad = pad_spatial(xp, ograd, p)
     cols = im2col(xp, gpad, k, s, d, data.shape[2:])                 # (F*K, N*L_in)
     x2 = _channels_first(data)                                       # (C, N*L_in)
     w2 = weight.reshape(c, -1)                                       # (C, Fg*K)

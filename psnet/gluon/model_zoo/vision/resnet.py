@@ -58,18 +58,11 @@ class BasicBlockV2(HybridBlock):
         self.conv1 = _conv3x3(channels, stride, in_channels)
         self.bn2 = nn.BatchNorm()
         self.conv2 = _conv3x3(channels, 1, channels)
-        self.downsample = nn.Conv2D(channels, 1, stride, use_bias=False, in_channels=in_channels) \
-            if downsample else None
+        self.downsample = _shortcut_v2(channels, stride, in_channels, downsample)
 
     def hybrid_forward(self, F, x):
         """Pre-activation residual computation."""
-        residual = x
-        x = F.Activation(self.bn1(x), act_type="relu")
-        if self.downsample is not None:
-            residual = self.downsample(x)
-        x = self.conv1(x)
-        x = self.conv2(F.Activation(self.bn2(x), act_type="relu"))
-        return x + residual
+        return _preact_forward(F, self, x, [(self.bn2, self.conv2)])
 
 
 class BottleneckV2(HybridBlock):
@@ -83,19 +76,28 @@ class BottleneckV2(HybridBlock):
         self.conv2 = _conv3x3(channels // 4, stride, channels // 4)
         self.bn3 = nn.BatchNorm()
         self.conv3 = nn.Conv2D(channels, kernel_size=1, strides=1, use_bias=False)
-        self.downsample = nn.Conv2D(channels, 1, stride, use_bias=False, in_channels=in_channels) \
-            if downsample else None
+        self.downsample = _shortcut_v2(channels, stride, in_channels, downsample)
 
     def hybrid_forward(self, F, x):
         """Pre-activation bottleneck computation."""
-        residual = x
-        x = F.Activation(self.bn1(x), act_type="relu")
-        if self.downsample is not None:
-            residual = self.downsample(x)
-        x = self.conv1(x)
-        x = self.conv2(F.Activation(self.bn2(x), act_type="relu"))
-        x = self.conv3(F.Activation(self.bn3(x), act_type="relu"))
-        return x + residual
+        return _preact_forward(F, self, x, [(self.bn2, self.conv2), (self.bn3, self.conv3)])
+
+
+def _shortcut_v2(channels, stride, in_channels, downsample):
+    return nn.Conv2D(channels, 1, stride, use_bias=False, in_channels=in_channels) if downsample else None
+
+
+def _preact_forward(F, block, x, layers):
+    """BN-ReLU (feeding the shortcut when it projects), conv1, then BN-ReLU-conv for each
+    ``(bn, conv)`` of ``layers``, plus the shortcut."""
+    residual = x
+    x = F.Activation(block.bn1(x), act_type="relu")
+    if block.downsample is not None:
+        residual = block.downsample(x)
+    x = block.conv1(x)
+    for bn, conv in layers:
+        x = conv(F.Activation(bn(x), act_type="relu"))
+    return x + residual
 
 
 def _stage(block, layers, channels, stride, stage_index, in_channels):
