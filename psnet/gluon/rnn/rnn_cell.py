@@ -201,6 +201,7 @@ class _GatedCell(HybridRecurrentCell):
     """
 
     ngates = 1
+    _n_states = 1
 
     def __init__(self, hidden_size, i2h_weight_initializer=None, h2h_weight_initializer=None,
                  i2h_bias_initializer="zeros", h2h_bias_initializer="zeros", input_size=0, prefix=None,
@@ -209,7 +210,6 @@ class _GatedCell(HybridRecurrentCell):
         self._activation = activation
         self._recurrent_activation = recurrent_activation
         self._hidden_size = hidden_size
-        self._input_size = input_size
         rows = self.ngates * hidden_size
         self.i2h_weight = self.params.get("i2h_weight", shape=(rows, input_size), init=i2h_weight_initializer,
                                           allow_deferred_init=True)
@@ -221,10 +221,8 @@ class _GatedCell(HybridRecurrentCell):
                                         allow_deferred_init=True)
 
     def state_info(self, batch_size=0):
-        """One (batch, hidden) state per entry of ``_state_names``."""
+        """``_n_states`` states of shape (batch, hidden)."""
         return [{"shape": (batch_size, self._hidden_size), "__layout__": "NC"} for _ in range(self._n_states)]
-
-    _n_states = 1
 
     def infer_shape(self, inputs, *args):
         """The input size from ``inputs``' last axis."""

@@ -36,10 +36,8 @@ class _RNNLayer(HybridBlock):
         self._layout = layout
         self._dropout = dropout
         self._dir = 2 if bidirectional else 1
-        self._input_size = input_size
         self._dtype = dtype
         ng, nh = _GATES[mode], hidden_size
-        self._param_names = []
         with self.name_scope():
             ni = input_size
             for i in range(num_layers):
