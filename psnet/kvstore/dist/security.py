@@ -104,7 +104,7 @@ def _authenticator(ctx, key):
     from zmq.auth.thread import ThreadAuthenticator
     with _AUTH_LOCK:
         auth = _AUTH.get(id(ctx))
-        if auth is None:
+        if auth is None or auth.context is not ctx:   # a new context may reuse a dead one's id
             auth = ThreadAuthenticator(ctx, log=_quiet_logger())
             auth.start()
             auth.configure_curve_callback(domain="*", credentials_provider=_OnlyClusterKey(key.public))
