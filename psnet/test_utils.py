@@ -7,13 +7,13 @@ against central finite differences.
 import numpy as np
 
 from .base import MXNetError
-from .context import Context, cpu, current_context
+from .context import Context, cpu, current_context, num_gpus
 
 __all__ = ["default_context", "set_default_context", "default_dtype", "get_tolerance",
            "almost_equal", "assert_almost_equal", "same", "assert_exception", "rand_ndarray",
            "rand_shape_2d", "rand_shape_3d", "rand_shape_nd", "random_arrays",
            "check_numeric_gradient", "check_symbolic_forward", "check_symbolic_backward",
-           "numeric_grad"]
+           "numeric_grad", "list_gpus"]
 
 _DEFAULT_CTX = [None]
 # MXNet 1.9.1's default tolerances by dtype
@@ -29,6 +29,11 @@ def default_context():
 def set_default_context(ctx):
     """Set the context returned by :func:`default_context`."""
     _DEFAULT_CTX[0] = Context(ctx)
+
+
+def list_gpus():
+    """``range(n)`` for the n GPUs psnet can use (an empty range without CuPy or a device)."""
+    return range(num_gpus())
 
 
 def default_dtype():

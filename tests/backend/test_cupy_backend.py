@@ -203,3 +203,11 @@ def test_save_load_pickle_parameters_and_metrics_with_gpu_arrays(fake_gpu, tmp_p
     metric = mx.metric.Accuracy()
     metric.update([mx.nd.array([1, 0], ctx=mx.gpu(1))], [mx.nd.array([[0.1, 0.9], [0.8, 0.2]], ctx=mx.gpu(1))])
     assert metric.get() == ("accuracy", 1.0)
+
+
+def test_list_gpus(fake_gpu):
+    assert mx.test_utils.list_gpus() == range(2)
+
+
+def test_list_gpus_without_cupy(no_cupy):
+    assert mx.test_utils.list_gpus() == range(0)
