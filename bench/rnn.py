@@ -4,12 +4,14 @@ The case is a 2-layer LSTM, 256 hidden units, input size 256, sequence length 35
 batch 32 (TNC layout): one step is the forward pass under autograd plus the backward
 pass of ``sum(outputs)`` down to the weights and the input.  Each implementation is
 timed as the best of several rounds; the table gives milliseconds per step and
-sequences per second, with psnet's throughput as a ratio of each reference's.
+sequences per second, with psnet's throughput as a ratio of each reference's.  Each
+implementation runs ``--repeats`` times in fresh processes, interleaved with the others,
+and the best time is kept, so a drift in machine load does not favour one of them.
 MXNet runs in its own interpreter (``$MXNET_PYTHON`` or ``~/mxref/bin/python``);
 PyTorch is an optional row (skipped when ``import torch`` fails).  Target: psnet >= 0.5x
 MXNet 1.9.1.
 
-    python bench/rnn.py [--rounds 5] [--steps 10] [--threads 1] [--quick]
+    python bench/rnn.py [--rounds 3] [--steps 5] [--repeats 3] [--threads 1] [--quick]
 """
 import argparse
 import json
@@ -103,19 +105,26 @@ def _has_torch():
 def main():
     """Run the benchmark and print the table."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rounds", type=int, default=5, help="timing rounds (best is kept)")
-    ap.add_argument("--steps", type=int, default=10, help="training steps per round")
-    ap.add_argument("--quick", action="store_true", help="2 rounds of 3 steps (a smoke run)")
+    ap.add_argument("--rounds", type=int, default=3, help="timing rounds per process (best is kept)")
+    ap.add_argument("--steps", type=int, default=5, help="training steps per round")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="processes per implementation, interleaved (best is kept: load drifts on shared machines)")
+    ap.add_argument("--quick", action="store_true", help="one process, 2 rounds of 3 steps (a smoke run)")
     ap.add_argument("--threads", type=int, default=1,
                     help="BLAS/OpenMP threads for every implementation (0: leave the environment)")
     args = ap.parse_args()
-    rounds, steps = (2, 3) if args.quick else (args.rounds, args.steps)
+    rounds, steps, repeats = (2, 3, 1) if args.quick else (args.rounds, args.steps, args.repeats)
     case = json.dumps([LAYERS, HIDDEN, INPUT, SEQ, BATCH, rounds, steps])
     mxpy = mxnet_python()
-    times = {"psnet": _run("psnet", [sys.executable, "-c", GLUON_WORKER, "psnet", case], args.threads),
-             "MXNet 1.9.1": _run("MXNet", [mxpy, "-c", GLUON_WORKER, "mxnet", case], args.threads) if mxpy else None,
-             "PyTorch CPU": _run("PyTorch", [sys.executable, "-c", TORCH_WORKER, case], args.threads)
-             if _has_torch() else None}
+    commands = {"psnet": [sys.executable, "-c", GLUON_WORKER, "psnet", case],
+                "MXNet 1.9.1": [mxpy, "-c", GLUON_WORKER, "mxnet", case] if mxpy else None,
+                "PyTorch CPU": [sys.executable, "-c", TORCH_WORKER, case] if _has_torch() else None}
+    times = {name: None for name in commands}
+    for _ in range(repeats):
+        for name, cmd in commands.items():
+            t = _run(name, cmd, args.threads) if cmd else None
+            if t is not None:
+                times[name] = t if times[name] is None else min(times[name], t)
     print("LSTM %d layers, %d hidden, input %d, seq %d, batch %d: forward + backward per step, %s thread(s)"
           % (LAYERS, HIDDEN, INPUT, SEQ, BATCH, args.threads or "default"))
     head = "%-12s %12s %14s %18s" % ("impl", "ms/step", "sequences/s", "psnet throughput x")
