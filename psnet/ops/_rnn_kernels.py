@@ -7,10 +7,12 @@ preallocated buffers (views of the op's reserve space, which the backward reads)
 Gate orders follow MXNet / cuDNN: LSTM ``i, f, c, o``; GRU ``r, z, n`` with
 ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.
 
-``forward(xp, x, h0, c0, wi, wh, bi, bh, buf)`` fills ``buf`` (a dict of ``(T, N, k)``
-arrays named by :attr:`Kernel.buffers`) and returns the final ``(h, c)`` (``c`` None
-without a cell).  ``backward(xp, x, h0, c0, wi, wh, buf, dy, dhT, dcT)`` returns
-``(dx, dwi, dwh, dbi, dbh, dh0, dc0)``.
+``forward(xp, x, h0, c0, wi, wh, bi, bh, buf, valid)`` fills ``buf`` (a dict of
+``(T, N, k)`` arrays named by :attr:`Kernel.buffers`) and returns the final ``(h, c)``
+(``c`` None without a cell).  ``backward(xp, x, h0, c0, wi, wh, buf, dy, dhT, dcT,
+valid)`` returns ``(dx, dwi, dwh, dbi, dbh, dh0, dc0)``.  ``valid`` is None or a boolean
+``(T, N, 1)`` step mask (variable-length sequences): past a sequence's end its states
+carry over unchanged, so the stored ``h``/``c`` buffers are the carried states.
 """
 from ..base import MXNetError
 
@@ -28,6 +30,22 @@ def _project(xp, x, w, out):
     """``out[t] = x[t] @ w.T`` for all steps in one GEMM (out is a contiguous (T, N, G) array)."""
     t, n, i = x.shape
     xp.matmul(x.reshape(t * n, i), w.T, out=out.reshape(t * n, -1))
+
+
+def _keep_where_invalid(xp, new, old, valid_t):
+    """Past a sequence's end (``valid_t`` False) the state keeps its previous value."""
+    if valid_t is not None:
+        xp.copyto(new, old, where=~valid_t)
+
+
+def _split_grad(dh, dyt, valid_t):
+    """(gradient into this step's new state, gradient carried past the step).
+
+    The output of a step is its new state where valid (zero elsewhere) and the carried
+    state is the new state where valid, the previous one elsewhere."""
+    if valid_t is None:
+        return dh + dyt, None
+    return (dh + dyt) * valid_t, dh * ~valid_t
 
 
 def _weight_grads(xp, x, h0, hs, wi, dgi, dgh):
@@ -58,7 +76,7 @@ class _Vanilla(Kernel):
     def __init__(self, act):
         self.act = act
 
-    def forward(self, xp, x, h0, c0, wi, wh, bi, bh, buf):
+    def forward(self, xp, x, h0, c0, wi, wh, bi, bh, buf, valid=None):
         hs = buf["h"]
         _project(xp, x, wi, hs)
         hs += bi + bh
@@ -71,21 +89,24 @@ class _Vanilla(Kernel):
                 xp.tanh(ht, out=ht)
             else:
                 xp.maximum(ht, 0, out=ht)
+            _keep_where_invalid(xp, ht, h, None if valid is None else valid[t])
             h = ht
         return h, None
 
-    def backward(self, xp, x, h0, c0, wi, wh, buf, dy, dht, dct):
+    def backward(self, xp, x, h0, c0, wi, wh, buf, dy, dht, dct, valid=None):
         hs = buf["h"]
         dg = xp.empty_like(hs)
         dh = dht
         for t in range(x.shape[0] - 1, -1, -1):
             d = dg[t]
-            xp.add(dh, dy[t], out=d)
+            d[...], carry = _split_grad(dh, dy[t], None if valid is None else valid[t])
             if self.act == "tanh":
                 d *= 1.0 - hs[t] * hs[t]
             else:
                 d *= hs[t] > 0
             dh = d @ wh
+            if carry is not None:
+                dh += carry
         dx, dwi, dwh, dbi, dbh = _weight_grads(xp, x, h0, hs, wi, dg, dg)
         return dx, dwi, dwh, dbi, dbh, dh, None
 
@@ -101,7 +122,7 @@ class _LSTM(Kernel):
         """Activated gates (4H), cell states (H), hidden states (H)."""
         return {"g": 4 * h, "c": h, "h": h}
 
-    def forward(self, xp, x, h0, c0, wi, wh, bi, bh, buf):
+    def forward(self, xp, x, h0, c0, wi, wh, bi, bh, buf, valid=None):
         g, cs, hs = buf["g"], buf["c"], buf["h"]
         n_h = h0.shape[1]
         _project(xp, x, wi, g)
@@ -121,10 +142,13 @@ class _LSTM(Kernel):
             ht = hs[t]
             xp.tanh(ct, out=ht)
             ht *= gt[:, 3 * n_h:]
+            if valid is not None:
+                _keep_where_invalid(xp, ct, c, valid[t])
+                _keep_where_invalid(xp, ht, h, valid[t])
             h, c = ht, ct
         return h, c
 
-    def backward(self, xp, x, h0, c0, wi, wh, buf, dy, dht, dct):
+    def backward(self, xp, x, h0, c0, wi, wh, buf, dy, dht, dct, valid=None):
         g, cs, hs = buf["g"], buf["c"], buf["h"]
         n_h = h0.shape[1]
         dg = xp.empty_like(g)
@@ -132,7 +156,11 @@ class _LSTM(Kernel):
         for t in range(x.shape[0] - 1, -1, -1):
             gt, d = g[t], dg[t]
             i, f, cand, o = gt[:, :n_h], gt[:, n_h:2 * n_h], gt[:, 2 * n_h:3 * n_h], gt[:, 3 * n_h:]
-            dh = dh + dy[t]
+            valid_t = None if valid is None else valid[t]
+            dh, carry_h = _split_grad(dh, dy[t], valid_t)
+            if valid_t is not None:
+                carry_c = dc * ~valid_t
+                dc *= valid_t
             tc = xp.tanh(cs[t])
             do = d[:, 3 * n_h:]
             xp.multiply(dh, tc, out=do)
@@ -145,6 +173,9 @@ class _LSTM(Kernel):
             xp.multiply(dc, i * (1.0 - cand * cand), out=d[:, 2 * n_h:3 * n_h])
             dc *= f
             dh = d @ wh
+            if valid_t is not None:
+                dh += carry_h
+                dc += carry_c
         dx, dwi, dwh, dbi, dbh = _weight_grads(xp, x, h0, hs, wi, dg, dg)
         return dx, dwi, dwh, dbi, dbh, dh, dc
 
@@ -159,7 +190,7 @@ class _GRU(Kernel):
         """Activated gates (3H), recurrent part of n before the reset gate (H), hidden states (H)."""
         return {"g": 3 * h, "hn": h, "h": h}
 
-    def forward(self, xp, x, h0, c0, wi, wh, bi, bh, buf):
+    def forward(self, xp, x, h0, c0, wi, wh, bi, bh, buf, valid=None):
         g, hn, hs = buf["g"], buf["hn"], buf["h"]
         n_h = h0.shape[1]
         _project(xp, x, wi, g)
@@ -180,10 +211,11 @@ class _GRU(Kernel):
             xp.subtract(h, n, out=ht)
             ht *= gt[:, n_h:2 * n_h]
             ht += n
+            _keep_where_invalid(xp, ht, h, None if valid is None else valid[t])
             h = ht
         return h, None
 
-    def backward(self, xp, x, h0, c0, wi, wh, buf, dy, dht, dct):
+    def backward(self, xp, x, h0, c0, wi, wh, buf, dy, dht, dct, valid=None):
         g, hn, hs = buf["g"], buf["hn"], buf["h"]
         n_h = h0.shape[1]
         dgi = xp.empty_like(g)
@@ -193,7 +225,7 @@ class _GRU(Kernel):
             gt, di, dhh = g[t], dgi[t], dgh[t]
             r, z, n = gt[:, :n_h], gt[:, n_h:2 * n_h], gt[:, 2 * n_h:]
             h_prev = hs[t - 1] if t else h0
-            dh = dh + dy[t]
+            dh, carry = _split_grad(dh, dy[t], None if valid is None else valid[t])
             dn = di[:, 2 * n_h:]
             xp.multiply(dh, (1.0 - z) * (1.0 - n * n), out=dn)
             xp.multiply(dn, r, out=dhh[:, 2 * n_h:])
@@ -201,6 +233,8 @@ class _GRU(Kernel):
             xp.multiply(dh, (h_prev - n) * z * (1.0 - z), out=di[:, n_h:2 * n_h])
             dhh[:, :2 * n_h] = di[:, :2 * n_h]
             dh = dh * z + dhh @ wh
+            if carry is not None:
+                dh += carry
         dx, dwi, dwh, dbi, dbh = _weight_grads(xp, x, h0, hs, wi, dgi, dgh)
         return dx, dwi, dwh, dbi, dbh, dh, None
 

@@ -8,6 +8,10 @@ bidirectional, p, state_outputs)`` runs a stack of ``num_layers`` recurrent laye
 every weight first (for each layer, for each direction: i2h ``(G*H, I_l)`` then h2h
 ``(G*H, H)``), then every bias in the same order (i2h ``(G*H,)`` then h2h), ``G`` the
 number of gates.  Dropout ``p`` applies to the inputs of layers 1.. in training.
+With ``use_sequence_length`` a trailing ``sequence_length`` (N,) input gives each
+sequence's valid length, with cuDNN's semantics (MXNet 1.9.1's CPU kernel ignores it):
+outputs past the end are zero, the final states are those of the last valid step, and
+the reverse direction starts from each sequence's last valid step.
 
 The recurrences are :mod:`psnet.ops._rnn_kernels`; the forward writes what the
 gradient needs into a hidden *reserve* output (one flat array), which
@@ -18,7 +22,7 @@ from .registry import register
 from ._rnn_kernels import kernel
 from . import _grad_util as G
 
-_BACKWARD_ATTRS = ("state_size", "num_layers", "bidirectional", "mode", "p")
+_BACKWARD_ATTRS = ("state_size", "num_layers", "bidirectional", "mode", "p", "use_sequence_length")
 
 
 def _truthy(v):
@@ -111,11 +115,39 @@ class _Geometry:
         """The kernel buffers of one layer-direction."""
         return {b: views[(layer, d, b)] for b in self.k.buffers}
 
-    def layer_output(self, xp, views, layer):
+    def layer_output(self, order, views, layer):
         """Output of ``layer`` (T, N, D*H): the directions' hidden states side by side."""
-        if self.d == 1:
-            return views[(layer, 0, "h")]
-        return xp.concatenate([views[(layer, 0, "h")], views[(layer, 1, "h")][::-1]], axis=2)
+        outs = [order.output(views[(layer, d, "h")], d) for d in range(self.d)]
+        return outs[0] if self.d == 1 else order.xp.concatenate(outs, axis=2)
+
+
+class _TimeOrder:
+    """Step order of each direction, with the step mask of variable-length sequences.
+
+    Without lengths the reverse direction reads the sequence backwards; with lengths
+    (``sequence_length``, (N,)) it reads each sequence backwards from its last valid step,
+    the steps past the end are masked (``valid``, (T, N, 1) bool) and the outputs there
+    are zero.
+    """
+
+    def __init__(self, xp, t, n, lengths):
+        self.xp = xp
+        self.valid = self._rev = None
+        if lengths is not None:
+            steps = xp.arange(t)[:, None]
+            lens = xp.clip(lengths.reshape(-1).astype(xp.int64), 0, t)[None, :]
+            self.valid = (steps < lens)[:, :, None]
+            self._rev = (xp.where(steps < lens, lens - 1 - steps, steps), xp.arange(n)[None, :])
+
+    def directed(self, a, d):
+        """``a`` (T, N, ...) in the step order of direction ``d`` (its own inverse)."""
+        if d == 0:
+            return a
+        return a[::-1] if self._rev is None else a[self._rev]
+
+    def output(self, hs, d):
+        """Direction ``d``'s outputs in time order from its (carried) hidden states."""
+        return self.directed(hs if self.valid is None else hs * self.valid, d)
 
 
 def _check(geo, parameters, state, state_cell):
@@ -130,11 +162,7 @@ def _check(geo, parameters, state, state_cell):
                              % (name, geo.state_shape(), tuple(s.shape)))
 
 
-def _unsupported(use_sequence_length, projection_size, clip_min, clip_max):
-    if _truthy(use_sequence_length):
-        raise NotSupportedError("RNN: use_sequence_length is not supported by psnet's CPU kernel "
-                                "(MXNet 1.9.1 supports it only with cuDNN); mask the outputs with "
-                                "SequenceMask / SequenceLast instead")
+def _unsupported(projection_size, clip_min, clip_max):
     if projection_size not in (None, "None", 0):
         raise NotSupportedError("RNN: projection_size (LSTMP) is not supported")
     if clip_min not in (None, "None") or clip_max not in (None, "None"):
@@ -146,10 +174,11 @@ def _rnn_forward(xp, data, parameters, state, *rest, state_size, num_layers, mod
                  lstm_state_clip_min=None, lstm_state_clip_max=None, lstm_state_clip_nan=False,
                  use_sequence_length=False, is_train=False, rng=None):
     """Multi-layer (bidirectional) RNN / LSTM / GRU over TNC ``data`` (see the module doc)."""
-    _unsupported(use_sequence_length, projection_size, lstm_state_clip_min, lstm_state_clip_max)
+    _unsupported(projection_size, lstm_state_clip_min, lstm_state_clip_max)
     geo = _Geometry(data.shape, state_size, num_layers, bidirectional, mode)
     state_cell = rest[0] if geo.k.has_cell else None
     _check(geo, parameters, state, state_cell)
+    order = _TimeOrder(xp, geo.t, geo.n, rest[-1] if _truthy(use_sequence_length) else None)
     p = float(p)
     dropout = p > 0 and geo.l > 1
     reserve = xp.empty((geo.reserve_size(dropout),), dtype=data.dtype)
@@ -169,14 +198,13 @@ def _rnn_forward(xp, data, parameters, state, *rest, state_size, num_layers, mod
         for d in range(geo.d):
             j = layer * geo.d + d
             wi, wh, bi, bh = geo.unpack(parameters, j)
-            hT, cT = geo.k.forward(xp, x if d == 0 else x[::-1], state[j],
-                                   None if cy is None else state_cell[j], wi, wh, bi, bh,
-                                   geo.buffers(views, layer, d))
+            hT, cT = geo.k.forward(xp, order.directed(x, d), state[j], None if cy is None else state_cell[j],
+                                   wi, wh, bi, bh, geo.buffers(views, layer, d), order.valid)
             hy[j] = hT
             if cy is not None:
                 cy[j] = cT
-        x = geo.layer_output(xp, views, layer)
-    out = x.copy() if geo.d == 1 else x
+        x = geo.layer_output(order, views, layer)
+    out = xp.array(x, copy=True)  # never a view of the reserve
     return (out, hy) + ((cy,) if cy is not None else ()) + (reserve,)
 
 
@@ -201,16 +229,21 @@ RNN = register("RNN", inputs=_inputs, num_outputs=lambda a: 4 if _is_lstm(a) els
 def _backward_inputs(attrs):
     lstm = _is_lstm(attrs)
     return (["dy", "dhy"] + (["dcy"] if lstm else []) + ["data", "parameters", "state"]
-            + (["state_cell"] if lstm else []) + ["reserve"])
+            + (["state_cell"] if lstm else []) + ["reserve"]
+            + (["sequence_length"] if _truthy(attrs.get("use_sequence_length", False)) else []))
 
 
-def _rnn_backward(xp, *arrays, state_size, num_layers, mode="lstm", bidirectional=False, p=0.0):
+def _rnn_backward(xp, *arrays, state_size, num_layers, mode="lstm", bidirectional=False, p=0.0,
+                  use_sequence_length=False):
     """Backpropagation through time of :data:`RNN`: gradients of data, parameters, states."""
+    lengths = arrays[-1] if _truthy(use_sequence_length) else None
+    arrays = arrays[:-1] if lengths is not None else arrays
     if mode == "lstm":
         dy, dhy, dcy, data, parameters, state, state_cell, reserve = arrays
     else:
         (dy, dhy, data, parameters, state, reserve), dcy, state_cell = arrays, None, None
     geo = _Geometry(data.shape, state_size, num_layers, bidirectional, mode)
+    order = _TimeOrder(xp, geo.t, geo.n, lengths)
     dropout = float(p) > 0 and geo.l > 1
     views = geo.split_reserve(reserve, dropout)
     dparams = xp.empty_like(parameters)
@@ -221,7 +254,7 @@ def _rnn_backward(xp, *arrays, state_size, num_layers, mode="lstm", bidirectiona
         if layer == 0:
             x = data
         else:
-            x = geo.layer_output(xp, views, layer - 1)
+            x = geo.layer_output(order, views, layer - 1)
             if dropout:
                 x = x * views[(layer, "mask")]
         dx = None
@@ -229,11 +262,10 @@ def _rnn_backward(xp, *arrays, state_size, num_layers, mode="lstm", bidirectiona
             j = layer * geo.d + d
             wi, wh, bi, bh = geo.unpack(parameters, j)
             dyd = dtop[:, :, d * geo.h:(d + 1) * geo.h]
-            res = geo.k.backward(xp, x if d == 0 else x[::-1], state[j],
-                                 None if dcell is None else state_cell[j], wi, wh,
-                                 geo.buffers(views, layer, d), dyd if d == 0 else dyd[::-1], dhy[j],
-                                 None if dcy is None else dcy[j])
-            gx = res[0] if d == 0 else res[0][::-1]
+            res = geo.k.backward(xp, order.directed(x, d), state[j], None if dcell is None else state_cell[j],
+                                 wi, wh, geo.buffers(views, layer, d), order.directed(dyd, d), dhy[j],
+                                 None if dcy is None else dcy[j], order.valid)
+            gx = order.directed(res[0], d)
             dx = gx if dx is None else dx + gx
             for view, g in zip(geo.unpack(dparams, j), res[1:5]):
                 view[...] = g
@@ -257,7 +289,7 @@ def _rnn_grad(inputs, outputs, ograds, attrs):
         heads.append(nd.zeros_like(outputs[k]))
     bw_attrs = {k: attrs[k] for k in _BACKWARD_ATTRS if k in attrs}
     n_in = 4 if lstm else 3
-    grads = nd.invoke(_backward_RNN, heads + list(inputs[:n_in]) + [outputs[-1]], bw_attrs)
+    grads = nd.invoke(_backward_RNN, heads + list(inputs[:n_in]) + [outputs[-1]] + list(inputs[n_in:]), bw_attrs)
     return list(grads) + [None] * (len(inputs) - n_in)
 
 

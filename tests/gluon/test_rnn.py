@@ -317,10 +317,8 @@ def test_unsupported_options_are_clear_errors():
         rnn.LSTM(H, projection_size=3)
     with pytest.raises(NotSupportedError):
         rnn.RNN(H, activation="sigmoid")
-    with pytest.raises(NotSupportedError, match="use_sequence_length"):
-        rnn.GRU(H, use_sequence_length=True)
     layer = _init(rnn.GRU(H, input_size=I))
-    with pytest.raises(NotSupportedError):
+    with pytest.raises(MXNetError, match="use_sequence_length"):
         layer(mx.nd.zeros((T, N, I)), layer.begin_state(N), mx.nd.array([1, 2, 3]))
     with pytest.raises(MXNetError, match="mode"):
         mx.nd.RNN(mx.nd.zeros((2, 1, 1)), mx.nd.zeros((3,)), mx.nd.zeros((1, 1, 1)), state_size=1,
@@ -362,3 +360,37 @@ def test_fused_rnn_initializer_fills_gate_blocks():
     np.testing.assert_array_equal(gru.asnumpy(), [1] * 18 + [0] * 12)
     with pytest.raises(ShapeError, match="do not fit"):
         mx.init.FusedRNN(None, 2, 1, "gru")._init_weight(desc, mx.nd.zeros((7,)))
+
+
+@pytest.mark.parametrize("mode,cell_cls,layer_cls", CELLS, ids=[c[0] for c in CELLS])
+def test_sequence_length_layer_agrees_with_cells_unrolled_with_valid_length(mode, cell_cls, layer_cls):
+    layer = _init(layer_cls(H, input_size=I, bidirectional=True, use_sequence_length=True, layout="NTC"))
+    bi = rnn.BidirectionalCell(cell_cls(H, input_size=I), cell_cls(H, input_size=I))
+    bi.initialize()
+    l_cell, r_cell = bi._children.values()
+    _copy_layer_weights_to_cell(layer, l_cell, "l0")
+    _copy_layer_weights_to_cell(layer, r_cell, "r0")
+    x = mx.nd.random.uniform(-1, 1, shape=(N, T, I))
+    lengths = mx.nd.array([4, 2, 3])
+    heads = []
+    for run, forward_h in ((lambda: layer(x, layer.begin_state(N), lengths), lambda st: st[0][0]),
+                           (lambda: bi.unroll(T, x, layout="NTC", merge_outputs=True, valid_length=lengths),
+                            lambda st: st[0])):
+        x.attach_grad()
+        with mx.autograd.record():
+            out, states = run()
+            loss = (out * out).sum() + (forward_h(states) * 2).sum()
+        loss.backward()
+        heads.append((out.asnumpy(), [s.asnumpy() for s in states], x.grad.asnumpy()))
+    (out, states, gx), (ref, ref_states, ref_gx) = heads
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-6)
+    assert not out[1, 2:].any()                               # past the end: zeros
+    np.testing.assert_allclose(states[0][0], ref_states[0], rtol=1e-5, atol=1e-6)   # forward h at the end
+    n_l = len(l_cell.state_info())
+    np.testing.assert_allclose(states[0][1], ref_states[n_l], rtol=1e-5, atol=1e-6)  # reverse h
+    np.testing.assert_allclose(gx, ref_gx, rtol=1e-4, atol=1e-5)
+    for name in ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias"):
+        np.testing.assert_allclose(getattr(r_cell, name).grad().asnumpy(),
+                                   getattr(layer, "r0_" + name).grad().asnumpy(), rtol=1e-4, atol=1e-5)
+    layer.hybridize()
+    np.testing.assert_allclose(layer(x, layer.begin_state(N), lengths)[0].asnumpy(), ref, rtol=1e-5, atol=1e-6)

@@ -5,9 +5,10 @@ Each layer keeps MXNet's Parameters (``l0_i2h_weight`` of shape (G*H, I), ``l0_h
 in the order i, f, c, o for LSTM and r, z, n for GRU) and computes with the fused
 ``RNN`` operator (:mod:`psnet.ops.rnn`) on the parameters concatenated into its flat
 vector.  ``layer(x)`` returns the outputs; ``layer(x, states)`` returns
-``(outputs, new_states)``.
+``(outputs, new_states)``.  A layer made with ``use_sequence_length=True`` takes
+``layer(x, states, sequence_length)`` for variable-length batches.
 """
-from ...base import NotSupportedError, ShapeError
+from ...base import MXNetError, NotSupportedError, ShapeError
 from ...ndarray import ndarray as _nd_mod
 from ...ndarray.ndarray import NDArray
 from ..block import HybridBlock
@@ -24,10 +25,6 @@ class _RNNLayer(HybridBlock):
                  i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer,
                  h2h_bias_initializer, mode, dtype, use_sequence_length=False, **kwargs):
         super().__init__(**kwargs)
-        if use_sequence_length:
-            raise NotSupportedError("%s: use_sequence_length is not supported (MXNet 1.9.1 honours it only "
-                                    "with cuDNN); mask the outputs with SequenceMask instead"
-                                    % type(self).__name__)
         if layout not in ("TNC", "NTC"):
             raise ShapeError("Invalid layout %r; must be one of ['TNC' or 'NTC']" % (layout,))
         self._hidden_size = hidden_size
@@ -36,6 +33,7 @@ class _RNNLayer(HybridBlock):
         self._layout = layout
         self._dropout = dropout
         self._dir = 2 if bidirectional else 1
+        self._use_sequence_length = use_sequence_length
         self._dtype = dtype
         ng, nh = _GATES[mode], hidden_size
         with self.name_scope():
@@ -94,10 +92,14 @@ class _RNNLayer(HybridBlock):
             p.shape = (p.shape[0], ni)
 
     def forward(self, inputs, states=None, sequence_length=None):
-        """Run the layer; returns the outputs, or ``(outputs, states)`` when ``states`` is given."""
-        if sequence_length is not None:
-            raise NotSupportedError("%s: sequence_length (use_sequence_length) is not supported; "
-                                    "mask the outputs with SequenceMask instead" % self.name)
+        """Run the layer; returns the outputs, or ``(outputs, states)`` when ``states`` is given.
+
+        With ``use_sequence_length``, ``sequence_length`` (N,) gives each sequence's valid
+        length: outputs past it are zero and the states are those at its last valid step.
+        """
+        if (sequence_length is not None) != bool(self._use_sequence_length):
+            raise MXNetError("%s: pass sequence_length exactly when the layer was made with "
+                             "use_sequence_length=True" % self.name)
         if states is None:
             states = []
         elif not isinstance(states, (list, tuple)):
@@ -108,7 +110,8 @@ class _RNNLayer(HybridBlock):
                 self.infer_shape(inputs if self._layout == "TNC" else inputs.swapaxes(0, 1))
                 for p in self._reg_params.values():
                     p._finish_deferred_init()
-        out = super().forward(inputs, *states)
+        extra = [] if sequence_length is None else [sequence_length]
+        out = super().forward(inputs, *(list(states) + extra))
         if not states:
             return out
         return out[0], list(out[1:])
@@ -131,16 +134,21 @@ class _RNNLayer(HybridBlock):
         zero = F.tile(F.zeros_like(first), reps=(self._num_layers * self._dir, 1, self._hidden_size))
         return [zero] * (2 if self._mode == "lstm" else 1)
 
-    def hybrid_forward(self, F, inputs, *states, **params):
-        """Swap to TNC, concatenate the parameters, run the fused ``RNN`` op."""
+    def hybrid_forward(self, F, inputs, *args, **params):
+        """Swap to TNC, concatenate the parameters, run the fused ``RNN`` op.
+
+        ``args``: the states (none: zeros), then ``sequence_length`` with use_sequence_length.
+        """
+        states, lengths = (args[:-1], args[-1:]) if self._use_sequence_length else (args, ())
         if self._layout == "NTC":
             inputs = F.swapaxes(inputs, dim1=0, dim2=1)
         rnn_states = list(states) if states else self._zero_states(F, inputs)
         order = self._flat_order()
         flat = F._rnn_param_concat(inputs, *[params[n] for n in order], num_args=len(order) + 1,
                                    state_size=self._hidden_size, mode=self._mode)
-        rnn = F.RNN(inputs, flat, *rnn_states, state_size=self._hidden_size, num_layers=self._num_layers,
-                    bidirectional=self._dir == 2, p=self._dropout, state_outputs=True, mode=self._mode)
+        rnn = F.RNN(inputs, flat, *(rnn_states + list(lengths)), state_size=self._hidden_size,
+                    num_layers=self._num_layers, bidirectional=self._dir == 2, p=self._dropout,
+                    state_outputs=True, mode=self._mode, use_sequence_length=self._use_sequence_length)
         outputs = rnn[0]
         if self._layout == "NTC":
             outputs = F.swapaxes(outputs, dim1=0, dim2=1)
