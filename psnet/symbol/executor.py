@@ -16,9 +16,24 @@ import numpy as np
 from ..base import MXNetError, ShapeError, normalize_dtype
 from ..ndarray.ndarray import NDArray, ag_state, array as nd_array, from_backend, zeros
 from .graph import topo_order
-from .grad_trace import trace_grad
+from .grad_trace import GradProgram, trace_grad
 
 __all__ = ["GraphPlan", "Executor", "simple_bind"]
+
+
+def _sum2(xp, a, b):
+    """``a + b`` (two gradients reaching one slot)."""
+    return a + b
+
+
+def _ones_like(xp, a):
+    """The default head gradient."""
+    return xp.ones_like(a)
+
+
+def _zeros_like(xp, a):
+    """The gradient of an output nothing reached."""
+    return xp.zeros_like(a)
 
 
 class GraphPlan:
@@ -125,15 +140,22 @@ class GraphPlan:
 
         ``head_grads`` holds one raw array (or None for ones) per head.  Each node's
         gradient is traced once per input signature into a raw-array program
-        (:mod:`psnet.symbol.grad_trace`), pruned to the gradients that are needed, and
-        replayed afterwards.
+        (:mod:`psnet.symbol.grad_trace`), pruned to the gradients that are needed; once
+        every node has one, they are linked into a single :class:`GradProgram` for the
+        whole graph (gradient sums included) that later steps replay in one loop.
         """
         steps, live = self.backward_steps(wanted)
         xp = ctx.backend.xp
-        sig = (is_train, tuple(wanted)) + tuple((v.shape, v.dtype.char) for v in vals[:len(self.input_names)])
+        given = tuple(g is not None for g in head_grads)
+        sig = (is_train, tuple(wanted), given) + tuple((v.shape, v.dtype.char)
+                                                       for v in vals[:len(self.input_names)])
         programs = self._programs.get(sig)
         if programs is None:
             programs = self._programs[sig] = [None] * len(steps)
+        elif type(programs) is tuple:  # the linked program of the whole graph
+            flat, results = programs
+            regs = flat.execute(xp, vals + list(head_grads))
+            return {s: regs[r] for s, r in results}
         grads = {}
         for h, g in zip(self.heads, head_grads):
             if h in live:
@@ -160,7 +182,51 @@ class GraphPlan:
                 if k and g is not None:
                     prev = grads.get(s)
                     grads[s] = g if prev is None else prev + g
+        if all(p is not None and p is not False for p in programs):
+            self._programs[sig] = self._link(steps, programs, live, given, wanted)
         return {s: grads[s] for s in wanted if s in grads}
+
+    def _link(self, steps, programs, live, given, wanted):
+        """(One GradProgram for the whole backward pass, [(input slot, its register)]).
+
+        Registers: the forward slots, then the head gradients, then every value the node
+        programs compute; the bookkeeping of :meth:`backward` (ones for missing head
+        gradients, zeros for missing output gradients, sums of gradients reaching a slot
+        twice) becomes steps too, so nothing is left to do per node when it replays.
+        """
+        code = []
+        n_regs = [self.num_slots + len(self.heads)]
+
+        def emit(fwd, ins, attrs=None):
+            r = n_regs[0]
+            n_regs[0] += 1
+            code.append((fwd, tuple(ins), r, attrs or {}, 1))
+            return r
+
+        grads = {}
+
+        def accumulate(slot, r):
+            prev = grads.get(slot)
+            grads[slot] = r if prev is None else emit(_sum2, (prev, r))
+
+        for k, (h, g) in enumerate(zip(self.heads, given)):
+            if h in live:
+                accumulate(h, self.num_slots + k if g else emit(_ones_like, (h,)))
+        for (ins, vis, outs, _, _, _, keep), prog in zip(steps, programs):
+            og = [grads.pop(s, None) for s in vis]
+            if all(r is None for r in og):
+                continue
+            og = [r if r is not None else emit(_zeros_like, (s,)) for r, s in zip(og, outs)]
+            where = list(ins) + list(outs) + og
+            where.extend([None] * (prog.n_regs - len(where)))
+            for fwd, pins, base, attrs, n_out in prog.steps:
+                code.append((fwd, tuple(where[i] for i in pins), n_regs[0], attrs, n_out))
+                where[base:base + n_out] = range(n_regs[0], n_regs[0] + n_out)
+                n_regs[0] += n_out
+            for s, r, k in zip(ins, prog.results, keep):
+                if k and r is not None:
+                    accumulate(s, where[r])
+        return GradProgram(code, [], n_regs[0]), [(s, grads[s]) for s in wanted if s in grads]
 
     @staticmethod
     def _plain_grad(node, attrs, ins, outs, og, vals, ctx, is_train):

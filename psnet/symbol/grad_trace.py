@@ -45,10 +45,9 @@ class GradProgram:
                 needed.update(step[1])
         return GradProgram(steps[::-1], results, self.n_regs)
 
-    def run(self, xp, leaves):
-        """The input gradients (raw arrays or None) for leaf values ``leaves``."""
-        regs = list(leaves)
-        regs.extend([None] * (self.n_regs - len(regs)))
+    def execute(self, xp, leaves):
+        """Every register after running the steps on leaf values ``leaves`` (a list)."""
+        regs = leaves + [None] * (self.n_regs - len(leaves))
         for fwd, ins, base, attrs, _ in self.steps:
             res = fwd(xp, *[regs[i] for i in ins], **attrs)
             if type(res) is tuple or type(res) is list:
@@ -56,6 +55,11 @@ class GradProgram:
                     regs[base + k] = r if r.ndim else r.reshape(1)
             else:
                 regs[base] = res if res.ndim else res.reshape(1)
+        return regs
+
+    def run(self, xp, leaves):
+        """The input gradients (raw arrays or None) for leaf values ``leaves`` (a list)."""
+        regs = self.execute(xp, leaves)
         return [None if r is None else regs[r] for r in self.results]
 
 
