@@ -68,11 +68,28 @@ def _reshape_to(xp, data, shape):
     return data.reshape(shape)
 
 
+_NEUTRAL_SCALAR = {"_mul_scalar": 1, "_div_scalar": 1, "_plus_scalar": 0, "_minus_scalar": 0}
+
+
+def _is_identity(node):
+    """Whether a traced call returned its input's values unchanged (same shape and dtype):
+    a Reshape or broadcast_to to the same shape, a product with 1 or sum with 0.  Replays
+    never write into registers, so such a step can hand on its input instead of a copy."""
+    name, x, y = node.op.name, node.inputs[0], node.outputs[0]
+    if len(node.inputs) != 1 or len(node.outputs) != 1 or x.shape != y.shape \
+            or x._data.dtype != y._data.dtype:
+        return False
+    if name in ("Reshape", "broadcast_to"):
+        return True
+    neutral = _NEUTRAL_SCALAR.get(name)
+    return neutral is not None and node.attrs.get("scalar") == neutral
+
+
 def _compile(results, leaf_index, n_leaves):
     """Steps computing the tape arrays ``results`` from the leaves, in dependency order.
 
     Shapes are fixed for a program, so a ``Reshape`` becomes a plain reshape to the traced
-    shape, or disappears when it keeps the shape (gradients often reshape to be safe).
+    shape, and identity steps disappear (gradients often reshape or broadcast to be safe).
     """
     steps, reg_of_node, next_reg = [], {}, [n_leaves]
 
@@ -92,12 +109,11 @@ def _compile(results, leaf_index, n_leaves):
             fwd, attrs = getattr(node.op, "forward", None), node.attrs
             if fwd is None:
                 raise _Untraceable()
+            if _is_identity(node):
+                reg_of_node[id(node)] = ins[0]
+                return ins[0]
             if node.op.name == "Reshape":
-                shape = node.outputs[0].shape
-                if shape == node.inputs[0].shape:
-                    reg_of_node[id(node)] = ins[0]
-                    return ins[0]
-                fwd, attrs = _reshape_to, {"shape": shape}
+                fwd, attrs = _reshape_to, {"shape": node.outputs[0].shape}
             base = reg_of_node[id(node)] = next_reg[0]
             next_reg[0] += len(node.outputs)
             steps.append((fwd, ins, base, attrs, len(node.outputs)))
