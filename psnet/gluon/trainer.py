@@ -284,23 +284,20 @@ class Trainer:
         return fresh
 
     def _plans_valid(self, plans):
-        """Whether the parameters still hold the arrays (and buffers) the plans were made for."""
-        if self._array_ids() != self._planned_ids:
-            return False
-        return all(g.valid() for groups, _ in plans for g in groups)
+        """Whether the parameters still hold the arrays (and buffers) the plans were made for.
 
-    def _array_ids(self):
-        """Identities of every parameter's data and gradient arrays (None for grad_req 'null')."""
-        return [None if p.grad_req == "null" else (list(map(id, p.list_data())), list(map(id, p.list_grad())))
-                for p in self._params]
+        A Parameter replaces its lists of arrays whenever it changes them (initialize,
+        set_data, reset_ctx, cast, grad_req), so the identity of the lists says it."""
+        for p, data, grad in self._planned_lists:
+            if p._data is not data or p._grad is not grad:
+                return False
+        return all(g.valid() for groups, _ in plans for g in groups)
 
     def _plan_updates(self):
         """Per context: (fused groups, indices updated one by one)."""
         active = [i for i, p in enumerate(self._params) if p.grad_req != "null"]
-        self._planned_ids = self._array_ids()
-        # hold the arrays, so that their ids cannot be reused by new arrays while planned
-        self._planned_refs = [(tuple(p.list_data()), tuple(p.list_grad())) for p in self._params
-                              if p.grad_req != "null"]
+        # holding the lists keeps their ids from being reused while planned
+        self._planned_lists = [(p, p._data, p._grad) for p in self._params]
         plans = []
         for ctx_i, updater in enumerate(self._updaters):
             weights = [self._params[i].list_data()[ctx_i] for i in active]
