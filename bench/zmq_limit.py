@@ -26,7 +26,7 @@ def parse_size(text):
 
 def rounds_for(size):
     """Enough rounds for a stable timing, few enough for a quick run."""
-    return max(6, min(1000, int(1.5e9 / 4 / max(size, 4096) ** 0.9 * 2)))
+    return max(8, min(1000, int(2e8 / size)))
 
 
 def _server(port_q, clients, size, rounds):
