@@ -115,6 +115,7 @@ class CachedGraph:
         self.plan = GraphPlan(symbol)
         where = {n: i for i, n in enumerate(self.input_names)}
         self.sources = []  # per plan input slot: int (call input) or Parameter
+        self._deferred_done = False
         for n in self.plan.input_names:
             if n in where:
                 self.sources.append(where[n])
@@ -126,8 +127,11 @@ class CachedGraph:
 
     def _finish_deferred(self, inputs):
         """Infer and initialise Parameters whose shapes were left to the first call."""
+        if self._deferred_done:
+            return
         pending = [p for p in self.sources if not isinstance(p, int) and p._deferred_init]
         if not pending:
+            self._deferred_done = True
             return
         shapes = {n: x.shape for n, x in zip(self.input_names, inputs)}
         arg_shapes, _, aux_shapes = self.symbol.infer_shape_partial(**shapes)
