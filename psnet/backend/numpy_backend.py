@@ -1,5 +1,72 @@
-"""The CPU backend: plain NumPy arrays."""
+"""The CPU backend: plain NumPy arrays, and the thread count of the BLAS NumPy uses.
+
+``PSNET_BLAS_THREADS=N`` (read when psnet loads) sets the threads of the OpenBLAS that
+NumPy loaded, at run time, through its own ``*_set_num_threads`` entry point (found by
+``ctypes`` among the libraries the process mapped; no extra package).  Unset, the
+library keeps its default (``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``, else one
+thread per core).  docs/performance.md explains when fewer threads are faster.
+"""
+import ctypes
+import os
+
 import numpy as np
+
+from ..base import MXNetError, env_int
+
+__all__ = ["NumpyBackend", "blas_threads", "set_blas_threads"]
+
+_SETTERS = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads")
+_GETTERS = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_", "openblas_get_num_threads")
+_OPENBLAS = []  # [ctypes library or None] once looked up
+
+
+def _openblas():
+    """The OpenBLAS this process loaded (NumPy's), as a ctypes library, or None."""
+    if not _OPENBLAS:
+        lib = None
+        try:
+            with open("/proc/self/maps") as maps:
+                paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line}
+        except OSError:  # not Linux: leave the library alone
+            paths = ()
+        for path in sorted(paths):
+            try:
+                cand = ctypes.CDLL(path)
+            except OSError:
+                continue
+            if any(hasattr(cand, name) for name in _SETTERS):
+                lib = cand
+                break
+        _OPENBLAS.append(lib)
+    return _OPENBLAS[0]
+
+
+def _entry(names):
+    lib = _openblas()
+    for name in names:
+        fn = getattr(lib, name, None) if lib is not None else None
+        if fn is not None:
+            return fn
+    return None
+
+
+def blas_threads():
+    """The number of threads NumPy's OpenBLAS uses, or None when it cannot be asked."""
+    fn = _entry(_GETTERS)
+    return None if fn is None else int(fn())
+
+
+def set_blas_threads(n):
+    """Make NumPy's OpenBLAS use ``n`` threads from now on; False when there is no
+    OpenBLAS to tell (another BLAS: set its own variables before starting Python)."""
+    n = int(n)
+    if n < 1:
+        raise MXNetError("set_blas_threads: the thread count must be at least 1, got %d" % n)
+    fn = _entry(_SETTERS)
+    if fn is None:
+        return False
+    fn(ctypes.c_int(n))
+    return True
 
 
 class NumpyBackend:
@@ -12,6 +79,9 @@ class NumpyBackend:
     def __init__(self):
         self._rngs = {}
         self._seed = None
+        threads = env_int("PSNET_BLAS_THREADS", 0)
+        if threads > 0:
+            set_blas_threads(threads)
 
     def rng(self, ctx):
         """The ``numpy.random.Generator`` of context ``ctx`` (one per device, reseeded by seed())."""
