@@ -68,18 +68,20 @@ def _reshape_to(xp, data, shape):
     return data.reshape(shape)
 
 
+# ops whose output is their (first) input's values in a new shape
+_RESHAPES = frozenset(("Reshape", "expand_dims", "squeeze", "Flatten", "reshape_like"))
 _NEUTRAL_SCALAR = {"_mul_scalar": 1, "_div_scalar": 1, "_plus_scalar": 0, "_minus_scalar": 0}
 
 
 def _is_identity(node):
     """Whether a traced call returned its input's values unchanged (same shape and dtype):
-    a Reshape or broadcast_to to the same shape, a product with 1 or sum with 0.  Replays
+    a reshape or broadcast_to to the same shape, a product with 1 or sum with 0.  Replays
     never write into registers, so such a step can hand on its input instead of a copy."""
     name, x, y = node.op.name, node.inputs[0], node.outputs[0]
     if len(node.inputs) != 1 or len(node.outputs) != 1 or x.shape != y.shape \
             or x._data.dtype != y._data.dtype:
         return False
-    if name in ("Reshape", "broadcast_to"):
+    if name in _RESHAPES or name == "broadcast_to":
         return True
     neutral = _NEUTRAL_SCALAR.get(name)
     return neutral is not None and node.attrs.get("scalar") == neutral
@@ -88,8 +90,8 @@ def _is_identity(node):
 def _compile(results, leaf_index, n_leaves):
     """Steps computing the tape arrays ``results`` from the leaves, in dependency order.
 
-    Shapes are fixed for a program, so a ``Reshape`` becomes a plain reshape to the traced
-    shape, and identity steps disappear (gradients often reshape or broadcast to be safe).
+    Shapes are fixed for a program, so a ``Reshape`` (or expand_dims, squeeze, Flatten,
+    reshape_like) becomes a plain reshape to the traced shape, and identity steps disappear (gradients often reshape or broadcast to be safe).
     """
     steps, reg_of_node, next_reg = [], {}, [n_leaves]
 
@@ -112,8 +114,8 @@ def _compile(results, leaf_index, n_leaves):
             if _is_identity(node):
                 reg_of_node[id(node)] = ins[0]
                 return ins[0]
-            if node.op.name == "Reshape":
-                fwd, attrs = _reshape_to, {"shape": node.outputs[0].shape}
+            if node.op.name in _RESHAPES:
+                fwd, attrs, ins = _reshape_to, {"shape": node.outputs[0].shape}, ins[:1]
             base = reg_of_node[id(node)] = next_reg[0]
             next_reg[0] += len(node.outputs)
             steps.append((fwd, ins, base, attrs, len(node.outputs)))
