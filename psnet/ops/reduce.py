@@ -41,12 +41,16 @@ def _spread(x, g, a):
 def _reduction(name, method, grad, aliases=(), doc=None):
     """Register the reduction ``name`` computed by the array method ``method`` (or, for the
     NaN-aware ones, the ``xp`` function of that name)."""
+    nan_aware = method.startswith("nan")
+
     def forward(xp, data, axis=None, keepdims=False, exclude=False):
         if (axis is None or axis == ()) and not exclude:
             axes = None  # NumPy reduces fastest without an explicit axis tuple
+        elif type(axis) is int and not exclude and -data.ndim <= axis < data.ndim:
+            axes = axis  # the common single axis, as NumPy takes it
         else:
             axes = norm_axes(data.ndim, axis, exclude)
-        if method.startswith("nan"):
+        if nan_aware:
             r = getattr(xp, method)(data, axis=axes, keepdims=keepdims)
         else:
             r = getattr(data, method)(axis=axes, keepdims=keepdims)
