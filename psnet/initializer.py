@@ -19,11 +19,12 @@ import numpy as np
 
 from . import ndarray as _nd
 from .base import MXKeyError, MXNetError, ShapeError
+from .registry import Registry
 
 __all__ = ["InitDesc", "Initializer", "register", "alias", "create", "Load", "Mixed", "Zero", "One",
            "Constant", "Uniform", "Normal", "Orthogonal", "Xavier", "MSRAPrelu", "LSTMBias"]
 
-_REGISTRY = {}
+_REGISTRY = Registry("initializer")
 
 
 class InitDesc(str):
@@ -43,19 +44,12 @@ class InitDesc(str):
 
 def register(klass):
     """Class decorator registering an initializer class under its lower-cased name."""
-    if not isinstance(klass, type):
-        raise MXNetError("register expects an initializer class, got %r" % (klass,))
-    _REGISTRY[klass.__name__.lower()] = klass
-    return klass
+    return _REGISTRY.register(klass)
 
 
 def alias(*aliases):
     """Class decorator registering an initializer class under extra names."""
-    def reg(klass):
-        for name in aliases:
-            _REGISTRY[name.lower()] = klass
-        return klass
-    return reg
+    return _REGISTRY.alias(*aliases)
 
 
 def create(init, /, **kwargs):
@@ -70,10 +64,7 @@ def create(init, /, **kwargs):
     if init.startswith("["):
         name, args = json.loads(init)
         return create(name, **dict(args, **kwargs))
-    klass = _REGISTRY.get(init.lower())
-    if klass is None:
-        raise MXKeyError("unknown initializer %r; registered: %s" % (init, ", ".join(sorted(_REGISTRY))))
-    return klass(**kwargs)
+    return _REGISTRY.find(init)(**kwargs)
 
 
 def _fill(arr, values):

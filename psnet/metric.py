@@ -15,29 +15,25 @@ from collections import OrderedDict
 
 import numpy
 
-from .base import MXKeyError, ShapeError
+from .base import ShapeError
+from .registry import Registry
 
 __all__ = ["EvalMetric", "CompositeEvalMetric", "Accuracy", "TopKAccuracy", "F1", "MCC", "PCC",
            "Perplexity", "MAE", "MSE", "RMSE", "CrossEntropy", "NegativeLogLikelihood",
            "PearsonCorrelation", "Loss", "Torch", "Caffe", "CustomMetric", "create", "register",
            "alias", "np", "check_label_shapes"]
 
-_REGISTRY = {}
+_REGISTRY = Registry("metric")
 
 
 def register(klass):
     """Class decorator: ``create(<lower-cased class name>)`` builds ``klass``."""
-    _REGISTRY[klass.__name__.lower()] = klass
-    return klass
+    return _REGISTRY.register(klass)
 
 
 def alias(*names):
     """Class decorator adding more names for ``create``."""
-    def deco(klass):
-        for n in names:
-            _REGISTRY[n.lower()] = klass
-        return klass
-    return deco
+    return _REGISTRY.alias(*names)
 
 
 def _as_list(x):
@@ -701,7 +697,4 @@ def create(metric, *args, **kwargs):
         return composite
     if isinstance(metric, type) and issubclass(metric, EvalMetric):
         return metric(*args, **kwargs)
-    cls = _REGISTRY.get(str(metric).lower())
-    if cls is None:
-        raise MXKeyError("unknown metric %r (known: %s)" % (metric, ", ".join(sorted(_REGISTRY))))
-    return cls(*args, **kwargs)
+    return _REGISTRY.find(metric)(*args, **kwargs)

@@ -15,6 +15,7 @@ keys; one value or a list of per-device values per key; int or str keys, never m
 import importlib
 
 from ..base import MXKeyError, MXNetError, NotSupportedError
+from ..registry import Registry
 
 __all__ = ["KVStoreBase", "create", "group_key_values", "KeyKind", "DIST_TYPES"]
 
@@ -31,7 +32,7 @@ class KVStoreBase:
     whether the store can run the optimizer itself (``KVStoreBase.OPTIMIZER``).
     """
 
-    kv_registry = {}
+    kv_registry = None  # the Registry of store classes, set below the class
     OPTIMIZER = "optimizer"
     #: capabilities this class has (names such as ``KVStoreBase.OPTIMIZER``)
     capabilities = frozenset()
@@ -79,11 +80,10 @@ class KVStoreBase:
     @staticmethod
     def register(klass):
         """Class decorator: ``mx.kv.create(klass.__name__.lower())`` will build ``klass()``."""
-        if not (isinstance(klass, type) and issubclass(klass, KVStoreBase)):
-            raise MXNetError("KVStoreBase.register takes a KVStoreBase subclass, got %r" % (klass,))
-        name = klass.__name__.lower()
-        KVStoreBase.kv_registry[name] = klass
-        return klass
+        return KVStoreBase.kv_registry.register(klass)
+
+
+KVStoreBase.kv_registry = Registry("KVStore", base=KVStoreBase)
 
 
 def create(name="local"):

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..base import MXKeyError, MXNetError
 from .. import lr_scheduler as _lrs
+from ..registry import Registry
 
 __all__ = ["Optimizer", "register", "create", "from_config", "UnknownOptimizerError"]
 
@@ -57,7 +58,7 @@ class Optimizer:
         Per-index ``lr_mult``/``wd_mult`` taken from Gluon parameters.
     """
 
-    opt_registry = {}
+    opt_registry = Registry("optimizer", error=UnknownOptimizerError)
     #: True when ``step`` is the same element-wise rule for every coordinate and needs no
     #: per-weight quantity but the update count, so several weights may be updated as one
     #: flat array (see :mod:`psnet.optimizer.fused`)
@@ -115,24 +116,12 @@ class Optimizer:
     @staticmethod
     def register(klass):
         """Class decorator registering an optimizer under its lower-cased class name."""
-        if not isinstance(klass, type):
-            raise MXNetError("Optimizer.register takes a class, got %r" % (klass,))
-        name = klass.__name__.lower()
-        old = Optimizer.opt_registry.get(name)
-        if old is not None and old is not klass:
-            warnings.warn("optimizer %s.%s overrides the registered %s.%s"
-                          % (klass.__module__, klass.__name__, old.__module__, old.__name__))
-        Optimizer.opt_registry[name] = klass
-        return klass
+        return Optimizer.opt_registry.register(klass)
 
     @staticmethod
     def create_optimizer(name, **kwargs):
         """An instance of the optimizer registered as ``name`` (case-insensitive)."""
-        cls = Optimizer.opt_registry.get(str(name).lower())
-        if cls is None:
-            raise UnknownOptimizerError("cannot find optimizer %r (registered: %s)"
-                                        % (name, ", ".join(sorted(Optimizer.opt_registry))))
-        return cls(**kwargs)
+        return Optimizer.opt_registry.find(name)(**kwargs)
 
     # ------------------------------------------------------------------ learning rate
     @property
