@@ -22,7 +22,7 @@ from .base import MXKeyError, MXNetError, ShapeError
 from .registry import Registry
 
 __all__ = ["InitDesc", "Initializer", "register", "alias", "create", "Load", "Mixed", "Zero", "One",
-           "Constant", "Uniform", "Normal", "Orthogonal", "Xavier", "MSRAPrelu", "LSTMBias"]
+           "Constant", "Uniform", "Normal", "Orthogonal", "Xavier", "MSRAPrelu", "Bilinear", "LSTMBias"]
 
 _REGISTRY = Registry("initializer")
 
@@ -377,6 +377,29 @@ class MSRAPrelu(Xavier):
     def __init__(self, factor_type="avg", slope=0.25):
         super().__init__("gaussian", factor_type, 2.0 / (1 + slope ** 2))
         self._kwargs = {"factor_type": factor_type, "slope": slope}
+
+
+@register
+class Bilinear(Initializer):
+    """Bilinear-interpolation kernels for upsampling (``Deconvolution``) weights of shape
+    ``(..., height, width)``: every ``(height, width)`` slice holds the same kernel
+    ``(1 - |x / f - c|) * (1 - |y / f - c|)`` with ``f = ceil(width / 2)``,
+    ``c = (2f - 1 - f % 2) / (2f)``."""
+
+    def __init__(self):
+        super().__init__()
+
+    def _init_weight(self, name, arr):
+        if arr.ndim < 2:
+            raise ShapeError("Bilinear needs a weight of at least 2 dimensions (..., height, width); "
+                             "%s has shape %s" % (name, arr.shape))
+        height, width = arr.shape[-2:]
+        f = np.ceil(width / 2.0)
+        c = (2 * f - 1 - f % 2) / (2.0 * f)
+        x = np.arange(width, dtype=np.float64)
+        y = np.arange(height, dtype=np.float64)
+        kernel = np.outer(1 - np.abs(y / f - c), 1 - np.abs(x / f - c))
+        _fill(arr, arr._ctx.backend.from_numpy(np.ascontiguousarray(np.broadcast_to(kernel, arr.shape))))
 
 
 @register

@@ -155,3 +155,15 @@ def test_verbose_logs_each_parameter(caplog):
     net = mx.gluon.nn.Dense(2, in_units=3)
     net.initialize(mx.init.One(), verbose=True)
     assert any(net.weight.name in r.getMessage() and ": 1.0" in r.getMessage() for r in caplog.records)
+
+
+def test_bilinear_upsampling_kernel():
+    # MXNet 1.9.1: mx.init.Bilinear() on (1, 1, 4, 4) gives outer([.25, .75, .75, .25]) twice
+    k = np.array([0.25, 0.75, 0.75, 0.25])
+    a = _fill(mx.init.create("bilinear"), "up_weight", (2, 3, 4, 4))
+    np.testing.assert_allclose(a, np.broadcast_to(np.outer(k, k), (2, 3, 4, 4)), rtol=1e-6)
+    # odd width 3: f = 2, c = 0.75 -> [0.25, 0.75, 0.75] per axis of the same f
+    b = _fill(mx.init.Bilinear(), "up_weight", (1, 1, 2, 3))
+    np.testing.assert_allclose(b[0, 0], np.outer([0.25, 0.75], [0.25, 0.75, 0.75]), rtol=1e-6)
+    with pytest.raises(ShapeError, match="up_weight"):
+        _fill(mx.init.Bilinear(), "up_weight", (4,))
