@@ -15,7 +15,7 @@ from collections import OrderedDict
 
 import numpy
 
-from .base import ShapeError
+from .base import NotSupportedError, ShapeError
 from .registry import Registry
 
 __all__ = ["EvalMetric", "CompositeEvalMetric", "Accuracy", "TopKAccuracy", "F1", "MCC", "PCC",
@@ -672,7 +672,7 @@ class CustomMetric(EvalMetric):
 
     def get_config(self):
         """Not available: a Python function cannot be serialised."""
-        raise NotImplementedError("CustomMetric cannot be serialized")
+        raise NotSupportedError("CustomMetric cannot be serialized: its feval is a Python function")
 
 
 def np(numpy_feval, name=None, allow_extra_outputs=False):

@@ -124,3 +124,11 @@ def test_register_user_metric():
     m = mx.metric.create("always1")
     m.update(None, None)
     assert m.get() == ("always1", 1.0)
+
+
+def test_custom_metric_config_is_not_supported():
+    m = mx.metric.np(lambda label, pred: 0.0)
+    with pytest.raises(NotImplementedError, match="CustomMetric cannot be serialized"):
+        m.get_config()
+    with pytest.raises(mx.base.NotSupportedError):
+        m.get_config()

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..backend import synchronize_all
-from ..base import normalize_dtype
+from ..base import DTypeError, normalize_dtype
 from ..context import cpu, current_context
 from .ndarray import NDArray, as_dtype, from_backend
 
@@ -65,7 +65,7 @@ def from_numpy(ndarray, zero_copy=True):
     """An NDArray on cpu(0) from a NumPy array.  With ``zero_copy`` it shares the array's
     memory and, as in MXNet, the NumPy array becomes read-only (write through the NDArray)."""
     if not isinstance(ndarray, np.ndarray):
-        raise TypeError("from_numpy takes a numpy.ndarray, got %s" % type(ndarray).__name__)
+        raise DTypeError("from_numpy takes a numpy.ndarray, got %s" % type(ndarray).__name__)
     normalize_dtype(ndarray.dtype)
     if not zero_copy or not ndarray.flags.c_contiguous:
         return from_backend(np.array(ndarray, order="C"), cpu())

@@ -279,7 +279,7 @@ class NDArray:
                 b = self._ctx.backend
                 return from_backend(b.copy_from(self._data, b), self._ctx)
             return self._to_context(other)
-        raise TypeError("copyto takes an NDArray or a Context, got %s" % type(other).__name__)
+        raise DTypeError("copyto takes an NDArray or a Context, got %s" % type(other).__name__)
 
     def as_in_context(self, context):
         """This array on ``context``: itself when it is already there, else a copy."""
@@ -336,7 +336,8 @@ class NDArray:
             return False
         if n == 1:
             return bool(self._ctx.backend.asnumpy(self._data).reshape(()))
-        raise ValueError("The truth value of an NDArray with multiple elements is ambiguous.")
+        raise ShapeError("The truth value of an NDArray with multiple elements is ambiguous "
+                         "(shape %s); use .asnumpy().any() or .all()" % (self.shape,))
 
     __hash__ = object.__hash__
 

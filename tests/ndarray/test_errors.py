@@ -67,3 +67,12 @@ def test_mxnet_error_is_reachable_as_mx_base():
     assert mx.base.MXNetError is mx.MXNetError
     for cls in (ShapeError, DTypeError, ContextError, MXIndexError):
         assert issubclass(cls, mx.base.MXNetError)
+
+
+def test_wrong_argument_types_and_truth_value_are_mxnet_errors():
+    with pytest.raises(DTypeError, match="from_numpy takes a numpy.ndarray, got list"):
+        mx.nd.from_numpy([1, 2])
+    with pytest.raises(DTypeError, match="copyto takes an NDArray or a Context, got str"):
+        mx.nd.ones(2).copyto("cpu")
+    with pytest.raises(ShapeError, match=r"ambiguous \(shape \(2, 2\)\)"):
+        bool(mx.nd.ones((2, 2)))
