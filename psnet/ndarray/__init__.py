@@ -5,10 +5,10 @@ from .creation import arange, eye, linspace, zeros_like, ones_like, full_like, w
 from .creation import from_numpy  # noqa: F401
 from .op_functions import install_functions
 from . import random  # noqa: F401  (mx.nd.random.*)
-from .serialization import save, load  # noqa: F401
+from .serialization import save, load, load_frombuffer  # noqa: F401
 
 install_functions(globals())
 
 __all__ = ["NDArray", "invoke", "array", "empty", "zeros", "ones", "full", "arange", "eye",
            "linspace", "zeros_like", "ones_like", "full_like", "waitall", "concatenate",
-           "registry", "from_backend", "random", "save", "load"]
+           "registry", "from_backend", "random", "save", "load", "load_frombuffer"]

@@ -24,12 +24,12 @@ import struct
 import numpy as np
 
 from .. import storage
-from ..base import MXNetError, normalize_dtype
+from ..base import DTypeError, MXNetError, normalize_dtype
 from ..context import current_context
 from . import mxnet_format
 from .ndarray import NDArray, from_backend
 
-__all__ = ["save", "load", "dumps", "loads", "MAGIC", "VERSION"]
+__all__ = ["save", "load", "dumps", "loads", "load_frombuffer", "MAGIC", "VERSION"]
 
 MAGIC = b"PSNETND\0"
 VERSION = 1
@@ -46,14 +46,14 @@ def _entries(data):
     elif isinstance(data, dict):
         for k in data:
             if not isinstance(k, str):
-                raise MXNetError("save: dict keys must be str, got %r" % (k,))
+                raise DTypeError("save: dict keys must be str, got %r" % (k,))
         items, kind = list(data.items()), 2
     else:
-        raise MXNetError("save: data must be an NDArray, a list of NDArrays or a dict of str to "
+        raise DTypeError("save: data must be an NDArray, a list of NDArrays or a dict of str to "
                          "NDArray, got %s" % type(data).__name__)
     for i, (name, v) in enumerate(items):
         if not isinstance(v, NDArray):
-            raise MXNetError("save: entry %s is a %s, not an NDArray"
+            raise DTypeError("save: entry %s is a %s, not an NDArray"
                              % (repr(name) if kind == 2 else "#%d" % i, type(v).__name__))
     return kind, items
 
@@ -206,3 +206,9 @@ def load(fname, ctx=None):
 def loads(data, ctx=None):
     """Load from the bytes :func:`dumps` produced."""
     return _read(_Reader(io.BytesIO(data), "a bytes object"), ctx if ctx is not None else current_context())
+
+
+def load_frombuffer(buf):
+    """MXNet's ``mx.nd.load_frombuffer``: :func:`load` from the bytes of a saved file
+    (psnet's or MXNet's format), onto the current context."""
+    return loads(buf)

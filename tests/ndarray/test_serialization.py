@@ -178,3 +178,18 @@ def test_gluon_parameters_saved_by_mxnet_give_mxnet_outputs():
     net.load_parameters(os.path.join(_DATA, "mxnet191_gluon_mlp.nd"))
     out = net(mx.nd.array([[1.0, 2.0], [3.0, -1.0]]))
     np.testing.assert_allclose(out.asnumpy(), [[1.4051928520202637], [0.5743982791900635]], rtol=1e-6)
+
+
+def test_bad_inputs_to_save_are_type_errors_as_in_mxnet():
+    for bad in ({1: mx.nd.ones(1)}, {"a": np.ones(2)}, 3):
+        with pytest.raises(TypeError):
+            ser.dumps(bad)
+
+
+def test_load_frombuffer_reads_both_formats():
+    d = mx.nd.load_frombuffer(ser.dumps({"w": mx.nd.array([1.5, 2])}))
+    _same(d["w"], mx.nd.array([1.5, 2]))
+    with open(os.path.join(_DATA, "mxnet191_dict.nd"), "rb") as f:
+        m = mx.nd.load_frombuffer(f.read())
+    assert list(m) == ["arg:w", "aux:b", "h"]
+    _same(m["aux:b"], mx.nd.array([7], dtype="int64"))
