@@ -575,6 +575,16 @@ def _rebuild(data, ctx):
     return array(data, ctx=ctx, dtype=data.dtype)
 
 
+def as_in_context_nested(data, ctx):
+    """``data`` with every NDArray in it, through nested lists and tuples, on ``ctx``
+    (:meth:`NDArray.as_in_context`); anything else is returned as is."""
+    if isinstance(data, NDArray):
+        return data.as_in_context(ctx)
+    if isinstance(data, (list, tuple)):
+        return type(data)(as_in_context_nested(d, ctx) for d in data)
+    return data
+
+
 # ---------------------------------------------------------------------- creation
 def _place(arr, ctx):
     ctx = ctx if ctx is not None else current_context()

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..base import MXNetError, normalize_dtype
 from ..context import cpu
-from ..ndarray.ndarray import NDArray, array
+from ..ndarray.ndarray import NDArray, array, as_in_context_nested
 from .optimizer import Optimizer, from_config
 
 __all__ = ["Updater", "get_updater", "dumps_states", "loads_states"]
@@ -55,7 +55,7 @@ class Updater:
                 states[idx] = opt.create_state_multi_precision(idx, w)
                 self.states_synced[idx] = True
             elif not self.states_synced[idx]:
-                states[idx] = _to_context(states[idx], w.context)
+                states[idx] = as_in_context_nested(states[idx], w.context)
                 self.states_synced[idx] = True
             opt.update_multi_precision(idx, w, g, states[idx])
 
@@ -75,14 +75,6 @@ class Updater:
 def get_updater(optimizer):
     """An :class:`Updater` for ``optimizer`` (MXNet's ``mx.optimizer.get_updater``)."""
     return Updater(optimizer)
-
-
-def _to_context(state, ctx):
-    if isinstance(state, NDArray):
-        return state.as_in_context(ctx)
-    if isinstance(state, (tuple, list)):
-        return type(state)(_to_context(s, ctx) for s in state)
-    return state
 
 
 def _encode(state, arrays):

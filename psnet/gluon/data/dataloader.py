@@ -6,6 +6,7 @@ import numpy as np
 
 from ...context import cpu, cpu_pinned, current_context
 from ...ndarray import NDArray, from_backend
+from ...ndarray.ndarray import as_in_context_nested
 from . import sampler as _sampler
 from ._errors import DataLoaderError, WorkerTimeoutError
 from ._worker import ProcessBatchIter
@@ -50,14 +51,6 @@ def default_mp_batchify_fn(data):
     """
     with cpu():
         return default_batchify_fn(data)
-
-
-def _as_in_context(data, ctx):
-    if isinstance(data, NDArray):
-        return data.as_in_context(ctx)
-    if isinstance(data, (list, tuple)):
-        return type(data)(_as_in_context(d, ctx) for d in data)
-    return data
 
 
 class _Fetcher:
@@ -202,12 +195,12 @@ class DataLoader:
         fetch = _Fetcher(self._dataset, self._batchify_fn, default_batchify_fn)
         for indices in self._batch_sampler:
             batch = fetch(indices)
-            yield _as_in_context(batch, cpu_pinned(self._pin_device_id)) if self._pin_memory else batch
+            yield as_in_context_nested(batch, cpu_pinned(self._pin_device_id)) if self._pin_memory else batch
 
     def _pinned(self, it):
         ctx = cpu_pinned(self._pin_device_id)
         for batch in it:
-            yield _as_in_context(batch, ctx)
+            yield as_in_context_nested(batch, ctx)
 
     def __len__(self):
         return len(self._batch_sampler)
