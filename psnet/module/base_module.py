@@ -53,17 +53,11 @@ class BaseModule:
               score_end_callback=None, reset=True, epoch=0, sparse_row_id_fn=None):
         """Evaluate ``eval_metric`` over ``eval_data``; returns ``[(name, value), ...]``."""
         self._require(self.binded and self.params_initialized, "score")
-        if reset:
-            eval_data.reset()
         if not isinstance(eval_metric, _metric.EvalMetric):
             eval_metric = _metric.create(eval_metric)
         eval_metric.reset()
         actual = 0
-        for nbatch, batch in enumerate(eval_data):
-            if num_batch is not None and nbatch == num_batch:
-                break
-            self.prepare(batch)
-            self.forward(batch, is_train=False)
+        for nbatch, batch in self._forward_batches(eval_data, num_batch, reset):
             self.update_metric(eval_metric, batch.label)
             for cb in _as_list(batch_end_callback):
                 cb(BatchEndParam(epoch, nbatch, eval_metric, locals()))
@@ -75,6 +69,14 @@ class BaseModule:
     def iter_predict(self, eval_data, num_batch=None, reset=True, sparse_row_id_fn=None):
         """Yield ``(outputs, nbatch, batch)`` for each batch, padding removed."""
         self._require(self.binded and self.params_initialized, "iter_predict")
+        for nbatch, batch in self._forward_batches(eval_data, num_batch, reset):
+            pad = batch.pad or 0
+            outputs = [out[0:out.shape[0] - pad] for out in self.get_outputs()]
+            yield outputs, nbatch, batch
+
+    def _forward_batches(self, eval_data, num_batch, reset):
+        """Yield ``(nbatch, batch)`` after an inference forward pass over each of the first
+        ``num_batch`` batches (all when None), resetting ``eval_data`` first if ``reset``."""
         if reset:
             eval_data.reset()
         for nbatch, batch in enumerate(eval_data):
@@ -82,9 +84,7 @@ class BaseModule:
                 break
             self.prepare(batch)
             self.forward(batch, is_train=False)
-            pad = batch.pad or 0
-            outputs = [out[0:out.shape[0] - pad] for out in self.get_outputs()]
-            yield outputs, nbatch, batch
+            yield nbatch, batch
 
     def predict(self, eval_data, num_batch=None, merge_batches=True, reset=True,
                 always_output_list=False, sparse_row_id_fn=None):
