@@ -2,26 +2,23 @@
 
     python examples/mnist_cnn.py [--epochs 3] [--data-root DIR] [--batch-size 128]
 
-Only ``import psnet as mx`` differs from an MXNet 1.x Gluon program.  The data comes from
+An MXNet 1.x Gluon program with ``psnet`` in place of ``mxnet`` (the command line and the
+accuracy loop come from ``mnist_common.py``).  The data comes from
 ``--data-root`` (a directory with the four MNIST IDX gzip files), else
 ``$PSNET_DATA/mnist``, else ``~/.psnet/datasets/mnist`` (downloaded when missing).
 Three epochs reach about 99% test accuracy.
 """
-import argparse
 import os
 import sys
 import time
 
 import numpy as np
 
-try:
-    import psnet as mx
-except ImportError:  # running from a source checkout without `pip install -e .`
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    import psnet as mx
-from psnet import autograd, gluon
-from psnet.gluon import nn
-from psnet.gluon.data.vision import transforms
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # examples/ (also when loaded by path)
+from mnist_common import evaluate_accuracy, mx, parse_args  # noqa: E402
+from psnet import autograd, gluon  # noqa: E402
+from psnet.gluon import nn  # noqa: E402
+from psnet.gluon.data.vision import transforms  # noqa: E402
 
 
 def build_net(channels=(20, 50), hidden=500):
@@ -33,15 +30,6 @@ def build_net(channels=(20, 50), hidden=500):
                     nn.MaxPool2D(pool_size=2, strides=2))
         net.add(nn.Flatten(), nn.Dense(hidden, activation="relu"), nn.Dense(10))
     return net
-
-
-def evaluate_accuracy(data_iterator, net, ctx, to_tensor):
-    """Accuracy of ``net`` over every batch of ``data_iterator``."""
-    acc = mx.metric.Accuracy()
-    for data, label in data_iterator:
-        output = net(to_tensor(data.as_in_context(ctx)))
-        acc.update(preds=mx.nd.argmax(output, axis=1), labels=label.as_in_context(ctx))
-    return acc.get()[1]
 
 
 def train(epochs=3, data_root=None, batch_size=128, ctx=None, channels=(20, 50), hidden=500,
@@ -90,15 +78,7 @@ def train(epochs=3, data_root=None, batch_size=128, ctx=None, channels=(20, 50),
 
 def main():
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--data-root", default=None, help="directory with the MNIST IDX gzip files")
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--seed", type=int, default=None, help="seed NumPy's and psnet's generators")
-    args = parser.parse_args()
-    if args.seed is not None:
-        np.random.seed(args.seed)
-        mx.random.seed(args.seed)
+    args = parse_args(__doc__.splitlines()[0], epochs=3, batch_size=128)
     train(args.epochs, args.data_root, args.batch_size)
 
 

@@ -2,22 +2,19 @@
 
     python examples/mnist_mlp.py [--epochs 10] [--data-root DIR]
 
-Only ``import psnet as mx`` differs from the MXNet 1.x tutorial.  The data comes from
+It is the MXNet 1.x tutorial with ``psnet`` in place of ``mxnet`` (the command line and the
+accuracy loop come from ``mnist_common.py``, shared with ``mnist_cnn.py``).  The data comes from
 ``--data-root`` (a directory with the four MNIST IDX gzip files), else
 ``$PSNET_DATA/mnist``, else ``~/.psnet/datasets/mnist`` (downloaded when missing).
 """
-import argparse
 import os
 import sys
 
 import numpy as np
 
-try:
-    import psnet as mx
-except ImportError:  # running from a source checkout without `pip install -e .`
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    import psnet as mx
-from psnet import autograd, gluon
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # examples/ (also when loaded by path)
+from mnist_common import evaluate_accuracy, mx, parse_args  # noqa: E402
+from psnet import autograd, gluon  # noqa: E402
 
 
 def transform(data, label):
@@ -35,16 +32,9 @@ def build_net():
     return net
 
 
-def evaluate_accuracy(data_iterator, net, ctx):
-    """Accuracy of ``net`` over every batch of ``data_iterator``."""
-    acc = mx.metric.Accuracy()
-    for data, label in data_iterator:
-        data = data.as_in_context(ctx).reshape((-1, 784))
-        label = label.as_in_context(ctx)
-        output = net(data)
-        predictions = mx.nd.argmax(output, axis=1)
-        acc.update(preds=predictions, labels=label)
-    return acc.get()[1]
+def flatten(data):
+    """A batch of 28x28 images as rows of 784 pixels."""
+    return data.reshape((-1, 784))
 
 
 def train(epochs=10, data_root=None, batch_size=64, ctx=None, max_train_samples=None, log=print):
@@ -66,7 +56,7 @@ def train(epochs=10, data_root=None, batch_size=64, ctx=None, max_train_samples=
     for e in range(epochs):
         cumulative_loss = 0.0
         for data, label in train_data:
-            data = data.as_in_context(ctx).reshape((-1, 784))
+            data = flatten(data.as_in_context(ctx))
             label = label.as_in_context(ctx)
             with autograd.record():
                 output = net(data)
@@ -74,8 +64,8 @@ def train(epochs=10, data_root=None, batch_size=64, ctx=None, max_train_samples=
             loss.backward()
             trainer.step(data.shape[0])
             cumulative_loss += mx.nd.sum(loss).asscalar()
-        test_accuracy = evaluate_accuracy(test_data, net, ctx)
-        train_accuracy = evaluate_accuracy(train_data, net, ctx)
+        test_accuracy = evaluate_accuracy(test_data, net, ctx, flatten)
+        train_accuracy = evaluate_accuracy(train_data, net, ctx, flatten)
         mean_loss = cumulative_loss / len(train_set)
         log("Epoch %s. Loss: %s, Train_acc %s, Test_acc %s" % (e, mean_loss, train_accuracy, test_accuracy))
         history.append((e, mean_loss, train_accuracy, test_accuracy))
@@ -84,15 +74,7 @@ def train(epochs=10, data_root=None, batch_size=64, ctx=None, max_train_samples=
 
 def main():
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--data-root", default=None, help="directory with the MNIST IDX gzip files")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=None, help="seed NumPy's and psnet's generators")
-    args = parser.parse_args()
-    if args.seed is not None:
-        np.random.seed(args.seed)
-        mx.random.seed(args.seed)
+    args = parse_args(__doc__.splitlines()[0], epochs=10, batch_size=64)
     train(args.epochs, args.data_root, args.batch_size)
 
 
