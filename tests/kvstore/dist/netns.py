@@ -45,13 +45,17 @@ class Fabric:
         self.namespaces = []
         self.hosts = {}                                  # name -> (namespace, address, veth in switch)
         self.procs = []
-        self._add_ns(self.switch)
-        _ip("link", "add", "br0", "type", "bridge", ns=self.switch)
-        _ip("link", "set", "br0", "up", ns=self.switch)
+        try:
+            self._add_ns(self.switch)
+            _ip("link", "add", "br0", "type", "bridge", ns=self.switch)
+            _ip("link", "set", "br0", "up", ns=self.switch)
+        except BaseException:
+            self.close()
+            raise
 
     def _add_ns(self, ns):
+        self.namespaces.append(ns)      # first: close() deletes it even if "add" half-failed
         _ip("netns", "add", ns)
-        self.namespaces.append(ns)
         _ip("link", "set", "lo", "up", ns=ns)
 
     def add_host(self, name):
