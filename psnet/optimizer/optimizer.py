@@ -141,12 +141,7 @@ class Optimizer:
 
     def set_lr_mult(self, args_lr_mult):
         """Per-parameter learning-rate multipliers, keyed by name or index."""
-        self.lr_mult = {}
-        if self.sym_info:
-            attr, arg_names = self.sym_info
-            for name in arg_names:
-                if name in attr and "__lr_mult__" in attr[name]:
-                    self.lr_mult[name] = float(attr[name]["__lr_mult__"])
+        self.lr_mult = self._symbol_mults("__lr_mult__")
         self.lr_mult.update(args_lr_mult)
 
     def set_wd_mult(self, args_wd_mult):
@@ -156,12 +151,16 @@ class Optimizer:
         """
         self.wd_mult = {n: 0.0 for n in self.idx2name.values()
                         if not (n.endswith("_weight") or n.endswith("_gamma"))}
-        if self.sym_info:
-            attr, arg_names = self.sym_info
-            for name in arg_names:
-                if name in attr and "__wd_mult__" in attr[name]:
-                    self.wd_mult[name] = float(attr[name]["__wd_mult__"])
+        self.wd_mult.update(self._symbol_mults("__wd_mult__"))
         self.wd_mult.update(args_wd_mult)
+
+    def _symbol_mults(self, key):
+        """``{argument name: float}`` of the symbol's arguments carrying attribute ``key``
+        (``'__lr_mult__'`` / ``'__wd_mult__'``); empty without a symbol."""
+        if not self.sym_info:
+            return {}
+        attr, arg_names = self.sym_info
+        return {name: float(attr[name][key]) for name in arg_names if key in attr.get(name, {})}
 
     def _set_current_context(self, device_id):
         """Count updates separately per device (the Updater calls this before updating)."""

@@ -209,3 +209,18 @@ def test_unregistered_class_cannot_travel():
         """Not registered."""
     with pytest.raises(KeyError, match="register"):
         Local().to_config()
+
+
+def test_lr_and_wd_mults_from_symbol_attributes():
+    # values from MXNet 1.9.1 for the same symbol and param_idx2name
+    w = mx.sym.Variable("fc_weight", lr_mult=2.0, wd_mult=0.5)
+    b = mx.sym.Variable("fc_bias", lr_mult=3)
+    net = mx.sym.FullyConnected(mx.sym.Variable("data"), weight=w, bias=b, num_hidden=3, name="fc")
+    o = mx.optimizer.SGD(learning_rate=0.1, wd=0.01, sym=net,
+                         param_idx2name={0: "fc_weight", 1: "fc_bias", 2: "other"})
+    assert o.lr_mult == {"fc_weight": 2.0, "fc_bias": 3.0}
+    assert o.wd_mult == {"fc_weight": 0.5, "fc_bias": 0.0, "other": 0.0}
+    np.testing.assert_allclose([o._get_lr(i) for i in range(3)], [0.2, 0.3, 0.1])
+    np.testing.assert_allclose([o._get_wd(i) for i in range(3)], [0.005, 0.0, 0.0])
+    o.set_lr_mult({"fc_bias": 5.0})
+    assert o.lr_mult == {"fc_weight": 2.0, "fc_bias": 5.0}
