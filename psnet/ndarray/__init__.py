@@ -2,7 +2,7 @@
 from ..ops import registry
 from .ndarray import NDArray, invoke, array, empty, zeros, ones, full, from_backend
 from .creation import arange, eye, linspace, zeros_like, ones_like, full_like, waitall, concatenate
-from .creation import from_numpy  # noqa: F401
+from .creation import from_numpy
 from .op_functions import install_functions
 from . import random  # noqa: F401  (mx.nd.random.*)
 from .serialization import save, load, load_frombuffer  # noqa: F401
@@ -10,5 +10,5 @@ from .serialization import save, load, load_frombuffer  # noqa: F401
 install_functions(globals())
 
 __all__ = ["NDArray", "invoke", "array", "empty", "zeros", "ones", "full", "arange", "eye",
-           "linspace", "zeros_like", "ones_like", "full_like", "waitall", "concatenate",
+           "linspace", "zeros_like", "ones_like", "full_like", "waitall", "concatenate", "from_numpy",
            "registry", "from_backend", "random", "save", "load", "load_frombuffer"]
