@@ -142,7 +142,7 @@ class _DecayToFinal(LRScheduler):
         self.max_steps = max_update - warmup_steps
 
     def _shape(self, progress):
-        raise NotImplementedError
+        raise NotImplementedError("%s must implement _shape(progress in [0, 1])" % type(self).__name__)
 
     def __call__(self, num_update):
         if num_update < self.warmup_steps:

@@ -483,9 +483,8 @@ class _Regression(EvalMetric):
     def __init__(self, name, output_names, label_names):
         super().__init__(name, output_names=output_names, label_names=label_names, has_global_stats=True)
 
-    @staticmethod
-    def _error(diff):
-        raise NotImplementedError
+    def _error(self, diff):
+        raise NotImplementedError("%s must implement _error(label - pred)" % type(self).__name__)
 
     def update(self, labels, preds):
         """Add the error of each (label, pred) pair as one instance."""

@@ -96,7 +96,7 @@ class _DownloadedDataset(Dataset):
         self._data, self._label = self._get_data()
 
     def _get_data(self):
-        raise NotImplementedError
+        raise NotImplementedError("%s must implement _get_data() -> (images, labels)" % type(self).__name__)
 
     def __getitem__(self, idx):
         if self._transform is not None:
