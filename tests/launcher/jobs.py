@@ -30,7 +30,11 @@ def finish(proc, timeout):
     """Wait for the launcher; on timeout stop it (it stops its children) and fail loudly."""
     try:
         out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
+    except BaseException as e:   # a timeout here or an interrupt of the test: stop the job
+        if not isinstance(e, subprocess.TimeoutExpired):
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=20)
+            raise
         proc.send_signal(signal.SIGTERM)
         try:
             out, _ = proc.communicate(timeout=15)

@@ -45,17 +45,32 @@ class Scheduler:
                       self.cfg.root_port, self.cfg.num_servers, self.cfg.num_workers)
         while len(self.finished) < self.cfg.num_workers:
             if not self.sock.poll(1000):
+                if self._abandoned():
+                    break
                 continue
             try:
                 ident, header, _ = wire.recv(self.sock, router=True)
             except wire.ProtocolError as e:
                 self.log.warning("dropped a malformed message: %s", e)
                 continue
+            self.last_seen[("any", 0)] = time.time()
             self._handle(ident, header)
         for ident, _, _, _ in self.nodes["server"]:
             wire.send(self.sock, {"op": "shutdown"}, ident=ident)
         self.log.info("all %d workers finished; servers told to stop", self.cfg.num_workers)
         self.sock.close()
+
+    def _abandoned(self):
+        """True (and logged) when the job cannot go on: the nodes did not all register, or
+        every node has been silent, for ``PSNET_KVSTORE_TIMEOUT`` seconds."""
+        now = time.time()
+        last = max(self.last_seen.values(), default=self.started)
+        if now - max(last, self.started) <= self.cfg.timeout:
+            return False
+        self.log.error("no node heard from for %g s (%d of %d servers and %d of %d workers registered); "
+                       "giving up", self.cfg.timeout, len(self.nodes["server"]), self.cfg.num_servers,
+                       len(self.nodes["worker"]), self.cfg.num_workers)
+        return True
 
     def _handle(self, ident, h):
         op = h.get("op")

@@ -246,3 +246,18 @@ def test_2bit_compressed_pushes_match_the_error_feedback_reference(tmp_path):
     rc, out = run_job(tmp_path, COMPRESSED, 2, 2, env={"MXNET_KVSTORE_BIGARRAY_BOUND": "500"})
     assert rc == 0, out
     assert set(worker_lines(out, "OK")) == {0, 1}, out
+
+
+def test_scheduler_gives_up_when_nobody_comes(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from tests.launcher.jobs import REPO
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, DMLC_ROLE="scheduler", DMLC_PS_ROOT_URI="127.0.0.1", DMLC_PS_ROOT_PORT=str(port),
+               DMLC_NUM_SERVER="1", DMLC_NUM_WORKER="1", PSNET_KVSTORE_TIMEOUT="1.5")
+    done = subprocess.run([sys.executable, "-m", "psnet.kvstore.dist.scheduler"], cwd=str(REPO), env=env,
+                          capture_output=True, text=True, timeout=20)
+    assert "0 of 1 servers and 0 of 1 workers registered" in done.stderr
