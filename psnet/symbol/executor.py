@@ -102,7 +102,13 @@ class GraphPlan:
                         rng = ctx.backend.rng(ctx)
                     attrs["rng"] = rng
             try:
-                res = fwd(xp, *[vals[s] for s in ins], **attrs)
+                n = len(ins)  # as GradProgram.execute: no list for one or two inputs
+                if n == 1:
+                    res = fwd(xp, vals[ins[0]], **attrs)
+                elif n == 2:
+                    res = fwd(xp, vals[ins[0]], vals[ins[1]], **attrs)
+                else:
+                    res = fwd(xp, *[vals[s] for s in ins], **attrs)
             except MXNetError:
                 raise
             except (ValueError, TypeError, IndexError) as e:

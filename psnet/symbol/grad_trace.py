@@ -49,7 +49,13 @@ class GradProgram:
         """Every register after running the steps on leaf values ``leaves`` (a list)."""
         regs = leaves + [None] * (self.n_regs - len(leaves))
         for fwd, ins, base, attrs, _ in self.steps:
-            res = fwd(xp, *[regs[i] for i in ins], **attrs)
+            n = len(ins)  # one and two inputs spelled out: a list per call costs as much as a small op
+            if n == 1:
+                res = fwd(xp, regs[ins[0]], **attrs)
+            elif n == 2:
+                res = fwd(xp, regs[ins[0]], regs[ins[1]], **attrs)
+            else:
+                res = fwd(xp, *[regs[i] for i in ins], **attrs)
             if type(res) is tuple or type(res) is list:
                 for k, r in enumerate(res):
                     regs[base + k] = r if r.ndim else r.reshape(1)
