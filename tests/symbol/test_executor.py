@@ -141,3 +141,23 @@ def test_non_differentiable_nodes_stop_gradients():
     ex.forward(is_train=True, a=np.array([1.0, 2.0]))
     ex.backward()
     assert ex.grad_dict["a"].asnumpy().tolist() == [3.0, 3.0]
+
+
+def test_linked_backward_program_sums_zero_fills_and_head_grads():
+    """From the second backward on, the whole graph's gradient runs as one linked program:
+    a slot reached twice (p0 * p0) is summed, an unused split output is zero-filled, a
+    missing head gradient is ones; every call must give the analytic gradients."""
+    a, b = mx.sym.var("a"), mx.sym.var("b")
+    p0 = mx.sym.split(a, num_outputs=2, axis=1)[0]
+    net = mx.sym.Group([mx.sym.sum(p0 * p0 * b), mx.sym.exp(p0)])
+    ex = net.simple_bind(mx.cpu(), a=(4, 6), b=(4, 3))
+    for seed in range(3):
+        rs = np.random.RandomState(seed)
+        av, bv, g = rs.uniform(-1, 1, (4, 6)), rs.uniform(-1, 1, (4, 3)), rs.uniform(-1, 1, (4, 3))
+        ex.forward(is_train=True, a=av, b=bv)
+        ex.backward([None, mx.nd.array(g)])
+        left = av[:, :3]
+        want_a = np.concatenate([2 * left * bv + np.exp(left) * g, np.zeros((4, 3))], axis=1)
+        np.testing.assert_allclose(ex.grad_dict["a"].asnumpy(), want_a, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ex.grad_dict["b"].asnumpy(), left * left, rtol=1e-5, atol=1e-6)
+    assert any(type(p) is tuple for p in ex._plan._programs.values())  # the linked program ran
