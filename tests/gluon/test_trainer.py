@@ -280,3 +280,26 @@ def test_trainer_created_before_deferred_initialization(nctx):
     # dL/dw = sum over the batch of 2 * y * x = 24
     for c in ctxs:
         np.testing.assert_allclose(net.weight.data(c).asnumpy(), np.full((2, 3), 1 - 0.5 * 24 / 4))
+
+
+def test_fused_plan_follows_reinitialised_parameters():
+    """Re-initialising a Parameter gives it new arrays: the next step must update those
+    (the fused plan is rebuilt), with the same result as a fresh Trainer."""
+    x = np.random.RandomState(2).rand(4, 10).astype(np.float32)
+    net = _mlp([mx.cpu()])
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
+    _train(net, trainer, [mx.cpu()], x, steps=1)
+    old_groups = trainer._fused[0][0]
+    net[0].weight.initialize(mx.init.Constant(0.05), force_reinit=True)
+    _train(net, trainer, [mx.cpu()], x, steps=1)
+    assert trainer._fused[0][0] is not old_groups
+    got = [p.data().asnumpy() for p in net.collect_params().values()]
+
+    ref = _mlp([mx.cpu()])
+    ref_trainer = gluon.Trainer(ref.collect_params(), "sgd", {"learning_rate": 0.1})
+    _train(ref, ref_trainer, [mx.cpu()], x, steps=1)
+    ref[0].weight.set_data(mx.nd.full(ref[0].weight.shape, 0.05))
+    _train(ref, gluon.Trainer(ref.collect_params(), "sgd", {"learning_rate": 0.1}), [mx.cpu()], x, steps=1)
+    for a, b in zip(got, [p.data().asnumpy() for p in ref.collect_params().values()]):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert not np.allclose(got[0], 0.05)  # the new weight array was updated
