@@ -3,6 +3,7 @@
     psnet-launch -n 2 -s 2 python examples/train_mnist.py --kv-store dist_sync
     psnet-launch -n 4 -H hosts --launcher ssh --sync-dst-dir /tmp/job python train.py
     psnet-launch -n 4 -s 2 --launcher slurm python train.py
+    psnet-launch keygen cluster.key      # a CURVE cluster key (docs/cluster.md)
 
 The exit status is the first failing worker's (0 when all succeed; 128 + N after signal
 N); no process of the job outlives the launcher.
@@ -75,6 +76,10 @@ def _mpi_flavor():
 
 def main(argv=None):
     """Entry point of ``psnet-launch``; returns (and exits with) the job's status."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["keygen"]:
+        from psnet.kvstore.dist.security import main as keygen
+        return keygen(argv)
     args = parse_args(argv)
     job, specs = build_specs(args)
     if args.launcher == "ssh":

@@ -6,6 +6,12 @@ keys ordered by priority) and waits only for its own answers.  A server answers 
 only when it fails (a key nobody initialised, a shape mismatch); that error is raised by
 the next call that waits, naming the key.
 
+Failures: the scheduler tells every worker when a node dies; a call waiting on the job
+then raises :class:`~psnet.kvstore.dist.health.DeadNodeError` naming the node's role,
+rank and host.  A server that snapshots its shard is instead waited for (up to
+``PSNET_RECOVERY_TIMEOUT`` seconds): when it restarts the worker reconnects and resends
+what the snapshot does not cover (:mod:`.recovery`).
+
 Like MXNet, a pushed NDArray is read while it is sent: do not write into it before the
 next pull of that key (the usual push -> pull -> backward order is safe).
 """
@@ -28,9 +34,12 @@ from ...context import cpu
 from ..local import backend_array_on
 from . import codec, wire
 from .config import DistConfig, setup_logging
+from .health import DeadNodeError, describe
 from .node import Heartbeat, RendezvousError, join
+from .recovery import ReplayLog
+from .security import secure_client
 
-__all__ = ["DistKVStore", "ServerError", "KVTimeoutError"]
+__all__ = ["DistKVStore", "ServerError", "KVTimeoutError", "DeadNodeError"]
 
 
 _CPU = cpu()
@@ -69,19 +78,19 @@ class DistKVStore(KVStoreBase):
         self._sched, book = join(self._ctx, self._cfg, "worker", 0)
         self._rank, self._num_workers = book["rank"], book["num_workers"]
         self._log = setup_logging(self._cfg, "worker %d" % self._rank)
-        self._servers = []
-        for address in book["servers"]:
-            sock = self._ctx.socket(zmq.DEALER)
-            sock.setsockopt(zmq.LINGER, 1000)
-            sock.setsockopt(zmq.SNDHWM, 0)
-            sock.setsockopt(zmq.RCVHWM, 0)
-            sock.connect(address)
-            self._servers.append(sock)
-        self._addresses = book["servers"]
+        self._addresses = list(book["servers"])
+        self._servers = [self._connect(address) for address in self._addresses]
         self._poller = zmq.Poller()
         for sock in self._servers:
             self._poller.register(sock, zmq.POLLIN)
+        self._poller.register(self._sched, zmq.POLLIN)
         self._index = {sock: i for i, sock in enumerate(self._servers)}
+        self._replay = ReplayLog(len(self._servers))
+        for s, durable in enumerate(book.get("checkpointed", ())):
+            if durable:
+                self._replay.enable(s)
+        self._dead = []                                       # dead nodes the job cannot survive
+        self._lost = {}                                       # server -> (node, deadline): awaiting restart
         self._ids = itertools.count(1)
         self._inflight = {}                                   # rid -> _Request awaiting an answer
         self._pushes = [collections.deque() for _ in self._servers]   # (rid, keys) sent, unconfirmed
@@ -115,6 +124,68 @@ class DistKVStore(KVStoreBase):
         """The number of servers in the job."""
         return len(self._servers)
 
+    def _connect(self, address):
+        """A DEALER socket connected to the server at ``address`` (CURVE when the job has a key)."""
+        sock = secure_client(self._ctx.socket(zmq.DEALER), self._cfg.cluster_key)
+        sock.setsockopt(zmq.LINGER, 1000)
+        sock.setsockopt(zmq.SNDHWM, 0)
+        sock.setsockopt(zmq.RCVHWM, 0)
+        sock.connect(address)
+        return sock
+
+    # -- failures ---------------------------------------------------------------------
+    def _notice(self, h):
+        """Handle a scheduler notice: a dead node, or a restarted server's new address."""
+        op = h.get("op")
+        if op == "dead_node":
+            node = h.get("node") or {}
+            self._log.warning("the scheduler reports %s dead", describe(node))
+            if node.get("role") == "server" and self._replay.enabled[node.get("rank", 0)]:
+                self._lost[node["rank"]] = (node, time.monotonic() + self._cfg.recovery_timeout)
+            else:
+                self._dead.append(node)
+        elif op == "server_moved":
+            self._reconnect(h["rank"], h["address"])
+
+    def _reconnect(self, server, address):
+        """Talk to restarted ``server`` at ``address`` and resend what its snapshot lacks."""
+        old = self._servers[server]
+        self._poller.unregister(old)
+        del self._index[old]
+        old.close(linger=0)
+        sock = self._servers[server] = self._connect(address)
+        self._poller.register(sock, zmq.POLLIN)
+        self._index[sock] = server
+        self._addresses[server] = address
+        self._lost.pop(server, None)
+        entries = self._replay.replay(server)
+        self._log.warning("server %d restarted at %s; resending %d request(s)", server, address, len(entries))
+        for header, arrays in entries:
+            wire.send(sock, header, arrays)
+
+    def _check_alive(self, waiting_for):
+        """Raise :class:`DeadNodeError` when the job lost a node it cannot do without."""
+        now = time.monotonic()
+        gone = self._dead + [node for node, deadline in self._lost.values() if now > deadline]
+        if self._heartbeat.scheduler_lost:
+            raise DeadNodeError("the scheduler at %s stopped answering heartbeats for %g s while this "
+                                "worker (rank %d) waited for %s" % (self._heartbeat.where,
+                                                                    self._cfg.heartbeat_timeout, self._rank, waiting_for))
+        if gone:
+            raise DeadNodeError("%s died while this worker (rank %d) waited for %s%s" % (
+                ", ".join(describe(n) for n in gone), self._rank, waiting_for,
+                "" if not self._lost else "; its restart did not come within PSNET_RECOVERY_TIMEOUT=%g s"
+                % self._cfg.recovery_timeout))
+
+    def _drain_scheduler(self):
+        """Handle every notice waiting on the scheduler socket (none is a reply)."""
+        while True:
+            try:
+                reply, _ = wire.recv(self._sched, flags=zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            self._notice(reply)
+
     # -- key placement ------------------------------------------------------------------
     def _placement(self, key, size):
         """``[(server, part, lo, hi)]``: where the flat elements ``[lo, hi)`` of ``key`` live."""
@@ -129,6 +200,7 @@ class DistKVStore(KVStoreBase):
     def _send(self, server, op, keys, parts, arrays=(), fill=None, **extra):
         rid = next(self._ids)
         header = dict(extra, op=op, id=rid, rank=self._rank, sync=self._sync, keys=keys, parts=parts)
+        self._replay.record(server, rid, header, arrays)
         wire.send(self._servers[server], header, arrays)
         if op == "push":    # answered only on error (see _answer)
             self._pushes[server].append((rid, keys))
@@ -152,12 +224,21 @@ class DistKVStore(KVStoreBase):
         mine = set(ids)
         todo = mine & set(self._inflight)
         while todo and not self._errors:
+            if self._dead or self._lost or self._heartbeat.scheduler_lost:
+                self._check_alive(self._waiting_text(todo))
             left = deadline - time.monotonic()
-            events = self._poller.poll(max(0, int(left * 1000))) if left > 0 else []
+            events = self._poller.poll(max(0, int(min(left, 0.5) * 1000))) if left > 0 else []
             if not events:
-                raise KVTimeoutError(self._describe_timeout(todo, limit))
+                if left <= 0:
+                    raise KVTimeoutError(self._describe_timeout(todo, limit))
+                continue
             for sock, _ in events:
-                server = self._index[sock]
+                if sock is self._sched:
+                    self._drain_scheduler()
+                    continue
+                server = self._index.get(sock)
+                if server is None:      # replaced by a reconnect while we handled this batch
+                    continue
                 while True:
                     try:
                         header, arrays = wire.recv(sock, flags=zmq.NOBLOCK)
@@ -177,6 +258,11 @@ class DistKVStore(KVStoreBase):
             self._errors = [(rid, e) for rid, e in self._errors[1:] if rid not in mine]
             raise error
 
+    def _waiting_text(self, todo):
+        reqs = [self._inflight[r] for r in todo if r in self._inflight]
+        return "%s of %s" % ("/".join(sorted({r.op for r in reqs})) or "answers",
+                             _keys_text(sorted({k for r in reqs for k in r.keys}, key=str)[:8] or ["-"]))
+
     def _answer(self, server, rid, header, arrays):
         """Handle one answer from ``server``.
 
@@ -184,6 +270,9 @@ class DistKVStore(KVStoreBase):
         the order the server handled the requests, so an answer to request ``rid``
         confirms every earlier push to that server.
         """
+        if "durable" in header:
+            self._replay.durable(server, header["durable"])
+        self._replay.drop(server, rid)
         pushes = self._pushes[server]
         while pushes and pushes[0][0] < rid:
             pushes.popleft()
@@ -215,14 +304,22 @@ class DistKVStore(KVStoreBase):
         wire.send(self._sched, header)
         deadline = time.monotonic() + limit
         while True:
+            if self._dead or self._lost or self._heartbeat.scheduler_lost:
+                self._check_alive("the scheduler's answer to %s" % header["op"])
             left = deadline - time.monotonic()
-            if left <= 0 or not self._sched.poll(int(left * 1000)):
+            if left <= 0:
                 raise KVTimeoutError("the scheduler at %s:%d did not answer %s within %g s"
                                      % (self._cfg.root_uri, self._cfg.root_port, header["op"], limit))
+            if not self._sched.poll(int(min(left, 0.5) * 1000)):
+                continue
             reply, _ = wire.recv(self._sched)
-            if reply.get("id") == rid:
-                if reply.get("op") == "error":
-                    raise RendezvousError("scheduler: %s" % reply.get("error"))
+            if reply.get("id") != rid:
+                self._notice(reply)
+            elif "dead" in reply:
+                raise DeadNodeError("%s (rank %d waited in %s)" % (reply.get("error"), self._rank, header["op"]))
+            elif reply.get("op") == "error":
+                raise RendezvousError("scheduler: %s" % reply.get("error"))
+            else:
                 return reply
 
     # -- the KVStore API ----------------------------------------------------------------
@@ -343,15 +440,23 @@ class DistKVStore(KVStoreBase):
         self._wait(ids)
 
     def close(self):
-        """Finish: wait for pending requests, tell the scheduler, release the sockets."""
+        """Finish: wait for pending requests, tell the scheduler, release the sockets.
+
+        After a node died the job has failed: nothing is flushed, the scheduler (if it
+        still answers) is told.
+        """
         if self._closed:
             return
         self._closed = True
+        orphan = self._heartbeat.scheduler_lost
         try:
             try:
-                self._flush(limit=_CLOSE_LIMIT)
+                if not (self._dead or self._lost or orphan):
+                    self._flush(limit=_CLOSE_LIMIT)
             finally:
-                self._ask_scheduler({"op": "finish"}, limit=_CLOSE_LIMIT)
+                self._dead, self._lost = [], {}
+                if not orphan:
+                    self._ask_scheduler({"op": "finish"}, limit=_CLOSE_LIMIT)
         finally:
             self._heartbeat.stop()
             for sock in self._servers + [self._sched]:

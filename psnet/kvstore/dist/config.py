@@ -4,7 +4,8 @@
 (the scheduler), ``DMLC_NUM_SERVER`` / ``DMLC_NUM_WORKER``, ``DMLC_NODE_HOST`` or
 ``DMLC_INTERFACE`` (the address this node binds), ``DMLC_RANK`` (preferred rank within
 the role), ``PS_VERBOSE``, ``MXNET_KVSTORE_BIGARRAY_BOUND``, and psnet's
-``PSNET_CONNECT_TIMEOUT``, ``PSNET_KVSTORE_TIMEOUT`` and ``PSNET_HEARTBEAT_INTERVAL``.
+``PSNET_CONNECT_TIMEOUT``, ``PSNET_KVSTORE_TIMEOUT``, ``PSNET_HEARTBEAT_INTERVAL``,
+``PSNET_HEARTBEAT_TIMEOUT``, ``PSNET_RECOVERY_TIMEOUT`` and the cluster key (:mod:`.security`).
 docs/distributed.md has the table with defaults.  Without DMLC_NODE_HOST or
 DMLC_INTERFACE a node uses 127.0.0.1 when the scheduler is on loopback, else the
 address of the interface that routes to the scheduler.
@@ -14,6 +15,7 @@ import logging
 import socket
 
 from ...base import MXNetError, env_float, env_int, env_str
+from .security import load_cluster_key
 
 __all__ = ["DistConfig", "interface_address", "setup_logging"]
 
@@ -34,6 +36,9 @@ class DistConfig:
     connect_timeout: float = 60.0
     timeout: float = 600.0
     heartbeat_interval: float = 1.0
+    heartbeat_timeout: float = 10.0
+    recovery_timeout: float = 60.0  # how long workers wait for a dead checkpointing server
+    cluster_key: object = None      # a security.ClusterKey: every socket requires CURVE
     bigarray_bound: int = 1000000
     rank_hint: int = None
 
@@ -52,6 +57,9 @@ class DistConfig:
                   connect_timeout=env_float("PSNET_CONNECT_TIMEOUT", 60.0),
                   timeout=env_float("PSNET_KVSTORE_TIMEOUT", 600.0),
                   heartbeat_interval=env_float("PSNET_HEARTBEAT_INTERVAL", 1.0),
+                  heartbeat_timeout=env_float("PSNET_HEARTBEAT_TIMEOUT", 10.0),
+                  recovery_timeout=env_float("PSNET_RECOVERY_TIMEOUT", 60.0),
+                  cluster_key=load_cluster_key(),
                   bigarray_bound=env_int("MXNET_KVSTORE_BIGARRAY_BOUND", 1000000),
                   rank_hint=env_int("DMLC_RANK", None))
         if cfg.num_servers < 1 or cfg.num_workers < 1:

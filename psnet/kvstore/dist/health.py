@@ -14,18 +14,13 @@ import socket
 import sys
 import time
 
-from ...base import MXNetError, env_float
+from ...base import MXNetError
 
-__all__ = ["DeadNodeError", "Liveness", "heartbeat_timeout", "describe", "probe", "main"]
+__all__ = ["DeadNodeError", "Liveness", "describe", "probe", "main"]
 
 
 class DeadNodeError(MXNetError, ConnectionError):
     """A node of the job died (or went silent past the heartbeat timeout)."""
-
-
-def heartbeat_timeout():
-    """Seconds of silence after which a node is dead (``PSNET_HEARTBEAT_TIMEOUT``, default 10)."""
-    return env_float("PSNET_HEARTBEAT_TIMEOUT", 10.0)
 
 
 def describe(node):

@@ -24,9 +24,13 @@ import numpy as np
 import zmq
 
 from ...base import MXNetError
-from . import codec, wire
+from . import checkpoint, codec, validate, wire
 from .config import DistConfig, setup_logging
 from .node import Heartbeat, join
+from .security import secure_server, warn_if_exposed
+
+# requests that change the server's state: resent ones already applied are skipped
+_MUTATING = frozenset(("init", "push", "pushpull", "set_optimizer", "set_updater", "set_states"))
 
 __all__ = ["Server", "register_updater", "load_updater", "main"]
 
@@ -76,24 +80,35 @@ class _Pending:
 class Server:
     """A parameter server process (see the module docstring)."""
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, checkpoint_dir=None):
         self.cfg = cfg
         self.ctx = zmq.Context.instance()
-        self.sock = self.ctx.socket(zmq.ROUTER)
+        self.sock = secure_server(self.ctx.socket(zmq.ROUTER), cfg.cluster_key)
         self.sock.setsockopt(zmq.LINGER, 1000)
         self.sock.setsockopt(zmq.SNDHWM, 0)
         self.sock.setsockopt(zmq.RCVHWM, 0)
+        self.max_request = validate.max_request_bytes()
+        self.sock.setsockopt(zmq.MAXMSGSIZE, self.max_request)   # libzmq drops bigger frames
+        warn_if_exposed(cfg.node_host, cfg.cluster_key, "this server")
         port = self.sock.bind_to_random_port("tcp://%s" % cfg.node_host)
-        self.sched, book = join(self.ctx, cfg, "server", port)
+        self.policy = checkpoint.Policy(checkpoint_dir)
+        self.sched, book = join(self.ctx, cfg, "server", port, checkpoint=self.policy.enabled)
         self.rank = book["rank"]
         self.num_workers = book["num_workers"]
+        self.num_servers = book["num_servers"]
         self.log = setup_logging(cfg, "server %d" % self.rank)
         self.slots = {}
         self.pending = []
         self.updater = None
         self.updater_source = None   # the optimizer config or updater name in use
+        self.applied = {}            # worker rank -> id of its latest request handled
+        self.durable = {}            # worker rank -> id of its latest request in the snapshot
+        self.restored = {}           # worker rank -> latest id the snapshot we resumed from applied
+        self.rounds = 0              # completed key rounds (sync) / applied pushes (async)
         self.heartbeat = Heartbeat(self.ctx, cfg, "server", self.rank)
         self._cpu = None
+        if self.policy.enabled:
+            self._restore()
 
     # -- main loop ----------------------------------------------------------------------
     def run(self):
@@ -105,11 +120,16 @@ class Server:
         self.log.info("serving %d workers", self.num_workers)
         try:
             while True:
-                events = dict(poller.poll())
+                events = dict(poller.poll(int(self.cfg.heartbeat_interval * 1000)))
+                if self.heartbeat.scheduler_lost:
+                    raise SystemExit("server %d: the scheduler at %s stopped answering heartbeats for %g s; "
+                                     "stopping" % (self.rank, self.heartbeat.where, self.cfg.heartbeat_timeout))
                 if self.sched in events:
                     header, _ = wire.recv(self.sched)
                     if header.get("op") == "shutdown":
                         break
+                    if header.get("op") == "dead_node":
+                        self.log.warning("the scheduler reports %s dead", header.get("node"))
                 if self.sock in events:
                     self._serve_one()
         finally:
@@ -121,24 +141,93 @@ class Server:
     def _serve_one(self):
         try:
             ident, h, arrays = wire.recv(self.sock, router=True)
+            validate.check_request(h, arrays, self.num_workers, self.num_servers, self.max_request)
         except wire.ProtocolError as e:
             self.log.warning("dropped a malformed message: %s", e)
             return
-        op = h.get("op")
-        handler = self._HANDLERS.get(op)
+        op, rank = h["op"], h.get("rank")
+        if rank is not None and h["id"] <= self.restored.get(rank, 0) and op in _MUTATING:
+            self.log.info("request %d of worker %d was applied before a restart; not again", h["id"], rank)
+            reply = (self._handle(ident, dict(h, op="pull"), []) if op == "pushpull"
+                     else None if op == "push" else ({"ok": True}, []))
+        else:
+            reply = self._handle(ident, h, arrays)
+        if rank is not None and self.policy.enabled:
+            self.applied[rank] = max(h["id"], self.applied.get(rank, 0))
+        if self.policy.enabled and (op in _MUTATING - {"push", "pushpull"} or self.policy.due(self._full_rounds())):
+            self._snapshot()
+        if reply is not None:
+            self._reply(ident, h, *reply)
+
+    def _handle(self, ident, h, arrays):
+        """Run one checked request; returns the reply ``(header, arrays)`` or None."""
+        op = h["op"]
         try:
-            if handler is None:
-                raise MXNetError("unknown request %r" % (op,))
-            reply = handler(self, ident, h, arrays)
+            return self._HANDLERS[op](self, ident, h, arrays)
         except MXNetError as e:
-            reply = ({"error": "server %d: %s" % (self.rank, e)}, [])
+            return {"error": "server %d: %s" % (self.rank, e)}, []
         except Exception as e:  # an updater's own bug must not bring the server down
             self.log.exception("request %r failed", op)
-            reply = ({"error": "server %d: %s failed: %s: %s" % (self.rank, op, type(e).__name__, e)}, [])
-        if reply is not None:
-            header, out = reply
-            header["id"] = h.get("id")
-            wire.send(self.sock, header, out, ident=ident)
+            return {"error": "server %d: %s failed: %s: %s" % (self.rank, op, type(e).__name__, e)}, []
+
+    def _reply(self, ident, request, header, out):
+        """Answer ``request``; with checkpoints, tell the worker what the snapshot covers."""
+        header["id"] = request.get("id")
+        rank = request.get("rank")
+        if self.policy.enabled and rank is not None:
+            header["durable"] = self.durable.get(rank, 0)
+        wire.send(self.sock, header, out, ident=ident)
+
+    # -- snapshots ------------------------------------------------------------------------
+    def _snapshot(self):
+        """Write the shard, its round state, the updater and the applied ids (atomically)."""
+        meta = {"rank": self.rank, "rounds": self.rounds, "applied": self.applied,
+                "updater": self.updater_source, "slots": []}
+        if hasattr(self.updater, "get_states"):
+            meta["states"] = self.updater.get_states(False)
+        arrays = {}
+        for i, (sk, slot) in enumerate(self.slots.items()):
+            arrays["v%d" % i] = slot.value
+            if slot.merged is not None:
+                arrays["m%d" % i] = slot.merged
+            for j, (_, a) in enumerate(slot.backlog):
+                arrays["b%d.%d" % (i, j)] = a
+            meta["slots"].append([sk[0], sk[1], sorted(slot.pushed), [r for r, _ in slot.backlog]])
+        checkpoint.save(checkpoint.path_for(self.policy.directory, self.rank), meta, arrays)
+        self.durable = dict(self.applied)
+        self.policy.taken(self._full_rounds())
+
+    def _full_rounds(self):
+        """Completed rounds of the whole shard (key rounds over the number of keys)."""
+        return self.rounds // max(1, len(self.slots))
+
+    def _restore(self):
+        """Resume from this rank's snapshot, when there is one."""
+        path = checkpoint.path_for(self.policy.directory, self.rank)
+        found = checkpoint.load(path)
+        if found is None:
+            return
+        meta, arrays = found
+        for i, (key, part, pushed, backlog) in enumerate(meta["slots"]):
+            slot = _Slot(arrays["v%d" % i])
+            if "m%d" % i in arrays:
+                slot.merged, slot.owned = arrays["m%d" % i], True
+            slot.pushed = set(pushed)
+            slot.backlog = [(r, arrays["b%d.%d" % (i, j)]) for j, r in enumerate(backlog)]
+            self.slots[(key, part)] = slot
+        source = meta.get("updater")
+        if isinstance(source, dict):
+            self._set_optimizer(None, {"config": source}, [])
+            if meta.get("states") is not None:
+                self.updater.set_states(meta["states"])
+        elif source is not None:
+            self._set_updater(None, {"name": source}, [])
+        self.applied = {int(r): rid for r, rid in meta["applied"].items()}
+        self.durable = dict(self.applied)
+        self.restored = dict(self.applied)
+        self.rounds = meta["rounds"]
+        self.policy.taken(self._full_rounds())
+        self.log.warning("resumed from %s: %d slots, round %d", path, len(self.slots), self.rounds)
 
     # -- requests -----------------------------------------------------------------------
     def _slot_keys(self, h, arrays=None):
@@ -173,6 +262,7 @@ class Server:
                 self._merge(sk, slot, rank, arr)
             else:
                 self._apply(sk[0], slot, arr)
+                self.rounds += 1
         return None     # a push is answered only when it fails
 
     def _decompress(self, params, sks, arrays):
@@ -277,6 +367,7 @@ class Server:
             slot.merged += arr
         slot.pushed.add(rank)
         if len(slot.pushed) == self.num_workers:
+            self.rounds += 1
             merged, slot.merged = slot.merged, None
             slot.pushed = set()
             if self.updater is None:
@@ -303,9 +394,7 @@ class Server:
             if p.waiting:
                 still.append(p)
             else:
-                header, out = self._pull_reply(p.header, p.slots)
-                header["id"] = p.header.get("id")
-                wire.send(self.sock, header, out, ident=p.ident)
+                self._reply(p.ident, p.header, *self._pull_reply(p.header, p.slots))
         self.pending = still
 
     def _wrap(self, arr):
@@ -333,11 +422,15 @@ def main(argv=None, known_only=False):
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--updater", action="append", default=[], metavar="MODULE:CALLABLE",
                         help="make a Python updater fn(key, received, stored) selectable by name")
+    parser.add_argument("--checkpoint-dir", default=None, metavar="DIR",
+                        help="snapshot this server's shard to DIR (default: $PSNET_CHECKPOINT_DIR) "
+                        "every PSNET_CHECKPOINT_ROUNDS rounds / PSNET_CHECKPOINT_SECONDS seconds, "
+                        "and resume from it after a restart")
     args = parser.parse_known_args(argv)[0] if known_only else parser.parse_args(argv)
     env_specs = os.environ.get("PSNET_SERVER_UPDATERS", "")
     for spec in args.updater + [s for s in env_specs.split(",") if s]:
         load_updater(spec)
-    Server(DistConfig.from_env(role="server")).run()
+    Server(DistConfig.from_env(role="server"), checkpoint_dir=args.checkpoint_dir).run()
     return 0
 
 
