@@ -4,6 +4,7 @@ import pathlib
 import signal
 import subprocess
 import sys
+import time
 
 from launcher.cluster import free_port
 from psnet.kvstore.dist.config import DistConfig
@@ -28,12 +29,32 @@ class LiveJob:
 
     def start(self, name, role, args=(), env=None):
         """Start ``python -m psnet.kvstore.dist.<role>`` as process ``name`` (its own session)."""
-        full = dict(self.env, DMLC_ROLE=role, **(env or {}))
+        return self._popen(name, ["-m", "psnet.kvstore.dist." + role, *args], dict(env or {}, DMLC_ROLE=role))
+
+    def start_worker(self, name, program, rank, env=None):
+        """Run Python source ``program`` as worker ``rank`` (process ``name``)."""
+        script = self.logs / ("%s.py" % name.replace(" ", "_"))
+        script.write_text(program)
+        return self._popen(name, [str(script)], dict(env or {}, DMLC_ROLE="worker", DMLC_RANK=str(rank)))
+
+    def _popen(self, name, args, env):
+        full = dict(self.env, **env)
         with open(self._log(name), "ab") as log:   # a file: a chatty process never blocks on a pipe
             self.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "psnet.kvstore.dist." + role, *args], cwd=str(REPO), env=full,
+                [sys.executable, *args], cwd=str(REPO), env=full,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         return self.procs[name]
+
+    def wait_for(self, name, text, limit):
+        """Wait until process ``name`` printed ``text`` (False after ``limit`` seconds or if it exited)."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if text in self.output(name):
+                return True
+            if self.procs[name].poll() is not None:
+                return text in self.output(name)
+            time.sleep(0.05)
+        return False
 
     def _log(self, name):
         return self.logs / ("%s.log" % name.replace(" ", "_"))

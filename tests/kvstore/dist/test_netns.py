@@ -110,3 +110,36 @@ def test_dist_sync_across_five_hosts(fabric, tmp_path):
     sched = (tmp_path / "scheduler.log").read_text()
     for name in ("server0", "server1", "worker0", "worker1"):
         assert "registered from %s\n" % addresses[name] in sched, sched
+
+
+LOOP = """
+import sys, time, numpy as np, psnet as mx
+from psnet.kvstore.dist.health import DeadNodeError
+kv = mx.kv.create('dist_sync')
+kv.init(0, mx.nd.zeros((8,)))
+out = mx.nd.zeros((8,))
+try:
+    for n in range(10000):
+        kv.push(0, mx.nd.ones((8,)))
+        kv.pull(0, out=out)
+        print('STEP', n, flush=True)
+        time.sleep(0.05)
+except DeadNodeError as e:
+    print('DEAD', e, flush=True)
+    sys.exit(3)
+"""
+
+
+def test_cut_link_is_reported_as_a_dead_node(fabric, tmp_path):
+    fast = {"PSNET_HEARTBEAT_INTERVAL": "0.2", "PSNET_HEARTBEAT_TIMEOUT": "1.5"}
+    addresses, workers = start_cluster(fabric, tmp_path, LOOP, fast)
+    log0 = tmp_path / "worker0.log"
+    deadline = time.monotonic() + 30
+    while "STEP 3\n" not in (log0.read_text() if log0.exists() else "") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    fabric.cut("worker1")                       # ip link set eth0 down inside worker1's host
+    cut_at = time.monotonic()
+    assert wait_all(workers[:1], 20) == [3], _logs(tmp_path)
+    assert time.monotonic() - cut_at < 10
+    dead = [l for l in log0.read_text().splitlines() if l.startswith("DEAD")]
+    assert dead and "worker 1 (%s) died" % addresses["worker1"] in dead[0], _logs(tmp_path)
