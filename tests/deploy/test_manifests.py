@@ -208,7 +208,7 @@ def test_slurm_example_uses_psnet_launch():
     line = " ".join(l.rstrip("\\").strip() for l in text.split("psnet-launch --launcher", 1)[1].splitlines()[:2])
     argv = shlex.split(("--launcher " + line).replace('"$NUM_WORKERS"', str(workers))
                        .replace('"$NUM_SERVERS"', str(servers)))
-    from launcher.launch import build_specs, parse_args
+    from launcher.launch import parse_args
     args = parse_args(argv)
     assert (args.launcher, args.num_workers, args.num_servers) == ("slurm", workers, servers)
     _check_command(args.command)

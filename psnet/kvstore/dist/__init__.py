@@ -4,9 +4,11 @@
 ``'dist_device_sync'``...) reaches :func:`create` through :func:`psnet.kvstore.create`.
 The modules, one job each: :mod:`.config` (``DMLC_*`` variables), :mod:`.wire` (message
 format), :mod:`.node` (registration, heartbeats), :mod:`.scheduler`, :mod:`.server`,
-:mod:`.client` (the worker store), :mod:`.states` (optimizer states as wire data) and
-:mod:`.roles` (starting a role when psnet is imported with ``DMLC_ROLE`` set).
-See docs/distributed.md.
+:mod:`.client` (the worker store), :mod:`.codec` (packed compressed gradients),
+:mod:`.roles` (starting a role when psnet is imported with ``DMLC_ROLE`` set), and for the
+cluster: :mod:`.health` (failure detection), :mod:`.checkpoint` (server snapshots),
+:mod:`.recovery` (the workers' replay log), :mod:`.security` (CURVE keys) and
+:mod:`.validate` (request checks).  See docs/distributed.md and docs/cluster.md.
 """
 from ..base import DIST_TYPES, MXKeyError
 

@@ -5,7 +5,6 @@ short; every process is killed by pid when a test ends.
 """
 import time
 
-import numpy as np
 import pytest
 
 from psnet.kvstore.dist.client import DistKVStore
