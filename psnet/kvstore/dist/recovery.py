@@ -14,6 +14,8 @@ import numpy as np
 
 __all__ = ["ReplayLog"]
 
+_READ_ONLY = frozenset(("pull", "flush", "get_states"))
+
 
 class ReplayLog:
     """Per server: ``rid -> (header, arrays)`` of requests not yet covered by a snapshot."""
@@ -41,9 +43,9 @@ class ReplayLog:
             del log[rid]
 
     def drop(self, server, rid):
-        """Forget one answered request that changes nothing on the server (a pull)."""
+        """Forget one answered request that changes nothing on the server (pull, flush, get_states)."""
         header = self.entries[server].get(rid, ({}, None))[0]
-        if header.get("op") == "pull":
+        if header.get("op") in _READ_ONLY:
             del self.entries[server][rid]
 
     def replay(self, server):

@@ -92,3 +92,22 @@ def test_tcp_probe():
         port = s.getsockname()[1]
         assert health.main(["tcp", "127.0.0.1", str(port)]) == 0
     assert not health.probe("127.0.0.1", port, timeout=1)
+
+
+def test_replay_log_keeps_what_no_snapshot_covers():
+    from psnet.kvstore.dist.recovery import ReplayLog
+    log = ReplayLog(2)
+    grad = np.ones(3, np.float32)
+    log.record(0, 1, {"op": "push"}, [grad])       # not enabled yet: nothing kept
+    log.enable(0)
+    for rid, op in ((2, "push"), (3, "pull"), (4, "pushpull"), (5, "flush"), (6, "push")):
+        log.record(0, rid, {"op": op, "id": rid}, [grad] if "push" in op else [])
+    grad[:] = 7                                      # the caller reuses its buffer: the log copied
+    log.record(1, 9, {"op": "push"}, [grad])         # server 1 does not snapshot
+    log.drop(0, 3)
+    log.drop(0, 5)
+    log.drop(0, 4)                                   # an answered pushpull still changed state
+    assert [h["id"] for h, _ in log.replay(0)] == [2, 4, 6]
+    assert (log.replay(0)[0][1][0] == 1).all()
+    log.durable(0, 4)
+    assert [h["id"] for h, _ in log.replay(0)] == [6] and log.replay(1) == []
