@@ -127,12 +127,67 @@ def _batch_norm_grad(i, o, g, attrs):
     axis = int(attrs["axis"]) % data.ndim
     axes = tuple(k for k in range(data.ndim) if k != axis)
     batch_stats = attrs.get("is_train", False) and not attrs["use_global_stats"]
-    stats = None if batch_stats else (i[3], i[4])
     fixed = attrs["fix_gamma"]
+    if batch_stats:
+        keys = {"eps": attrs["eps"], "axis": axis, "fix_gamma": fixed}
+        return list(G.nd().invoke(_backward_BatchNorm, [g[0], data, gamma], keys)) + [None, None]
+    stats = (i[3], i[4])
     dx, dgamma, dbeta = _norm_grad(data, g[0], None if fixed else gamma, axes, axis, attrs["eps"], stats)
     if fixed:
         dgamma = G.nd().zeros_like(gamma)
     return [dx, dgamma, dbeta, None, None]
+
+
+def _bn_backward(xp, ograd, data, gamma, eps=1e-3, axis=1, fix_gamma=True):
+    """Gradients (dx, dgamma, dbeta) of training-mode BatchNorm (batch statistics) on raw
+    arrays, in a few fused passes; dgamma is zero when ``fix_gamma``."""
+    axis = int(axis) % data.ndim
+    shape = _bshape(data.ndim, axis, data.shape[axis])
+    axes = tuple(k for k in range(data.ndim) if k != axis)
+    n = data.dtype.type(data.size // data.shape[axis])
+    xhat = data - data.mean(axis=axes, keepdims=True)
+    inv = 1 / xp.sqrt((xhat * xhat).mean(axis=axes, keepdims=True) + data.dtype.type(eps))
+    xhat *= inv
+    dbeta = ograd.sum(axis=axes, keepdims=True)
+    dgamma = (ograd * xhat).sum(axis=axes, keepdims=True)
+    scale = inv if fix_gamma else inv * gamma.reshape(shape)
+    xhat *= -scale * dgamma / n
+    dx = ograd * scale
+    dx += xhat
+    dx -= scale * dbeta / n
+    return dx, (xp.zeros_like(gamma) if fix_gamma else dgamma.reshape(-1)), dbeta.reshape(-1)
+
+
+_backward_BatchNorm = register("_backward_BatchNorm", num_outputs=3)(_bn_backward)
+
+
+@_backward_BatchNorm.def_grad
+def _bn_backward_grad(i, o, g, attrs):
+    """Second-order gradient: the vector-Jacobian product of (dx, dgamma, dbeta) with heads
+    ``g`` w.r.t. (output gradient, data, gamma), in ``mx.nd`` operators."""
+    nd = G.nd()
+    og, x, gamma = i
+    a, b, c = (h if h is not None else nd.zeros_like(t) for h, t in zip(g, (x, gamma, gamma)))
+    axis, fixed = int(attrs["axis"]) % x.ndim, attrs["fix_gamma"]
+    axes = tuple(k for k in range(x.ndim) if k != axis)
+    shape = _bshape(x.ndim, axis, x.shape[axis])
+    n = float(_count(x.shape, axes))
+
+    def mean(t):
+        return nd.sum(t, axis=axes, keepdims=True) / n
+    xc = x - mean(x)
+    inv = (mean(xc * xc) + attrs["eps"]) ** -0.5
+    xhat = xc * inv
+    gam = 1.0 if fixed else gamma.reshape(shape)
+    b = b.reshape(shape) * (0.0 if fixed else 1.0)
+    scale = inv * gam
+    a_xhat, g_xhat = mean(a * xhat), mean(og * xhat)
+    d_og = scale * (a - mean(a) - xhat * a_xhat) + xhat * b + c.reshape(shape)
+    dxn = og - mean(og) - xhat * g_xhat                    # dx / scale
+    v = b * og - scale * (g_xhat * a + a_xhat * og)          # d(loss) / d(xhat) at fixed inv
+    d_x = inv * (v - mean(v) - xhat * mean(v * xhat)) - gam * inv * inv * xhat * mean(a * dxn)
+    d_gamma = None if fixed else nd.sum(a * inv * dxn, axis=axis, exclude=True)
+    return [d_og, d_x, d_gamma]
 
 
 # ---------------------------------------------------------------------------- LayerNorm

@@ -213,6 +213,8 @@ GRAD_CASES = {
                        train=True),
                   case(R(3, 2, 2), R(2), R(2), K([0.1, -0.1]), K([1.5, 0.5]), fix_gamma=False,
                        use_global_stats=True, train=True)],
+    "_backward_BatchNorm": [case(R(3, 2, 2), R(3, 2, 2), R(2, lo=0.5, hi=1.5), fix_gamma=False),
+                            case(R(2, 3), R(2, 3), R(3), axis=-1, fix_gamma=True)],
     "LayerNorm": [case(R(2, 3, 4), R(4), R(4)), case(R(2, 3, 4), R(3), R(3), axis=1)],
     "InstanceNorm": [case(R(2, 3, 4), R(3), R(3))],
     "GroupNorm": [case(R(2, 4, 3), R(2), R(2), num_groups=2)],
