@@ -2,7 +2,9 @@
 
 Convolution is one GEMM (grouped: one batched GEMM) between the weight, flattened to
 ``(num_filter, C/num_group * prod(kernel))``, and the im2col matrix of the padded input
-(see :mod:`psnet.ops.im2col`).  Its gradient is a dedicated op,
+(see :mod:`psnet.ops.im2col`).  Ungrouped convolutions of inputs with at least
+``_MIN_CHANNELS_LAST`` channels build the channels-last matrix instead (a much faster
+copy) and multiply it by the weight with its channel axis moved last.  Its gradient is a dedicated op,
 ``_backward_Convolution_data`` / ``_backward_Convolution_weight``: the data gradient
 as weight^T x output-gradient followed by col2im (or, at stride 1, as a convolution of
 the output gradient with the flipped weight), the weight gradient as output-gradient x
@@ -13,10 +15,13 @@ import math
 
 from ..base import MXNetError, NotSupportedError, ShapeError
 from .registry import register
-from .im2col import spatial_tuple, out_size, pad_spatial, im2col, col2im, placeholder, useful_taps
+from .im2col import (spatial_tuple, out_size, pad_spatial, im2col, col2im, im2col_last, col2im_last,
+                     placeholder, useful_taps)
 from . import _grad_util as G
 
 _LAYOUTS = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
+# below this many input channels the channels-last im2col copies runs too short to pay off
+_MIN_CHANNELS_LAST = 4
 
 
 def _geometry(op, data, attrs_kernel, stride, dilate, pad, layout):
@@ -64,6 +69,30 @@ def _batch_first(xp, y, n, spatial):
     return xp.ascontiguousarray(y.reshape(c, n, -1).transpose(1, 0, 2)).reshape((n, c) + tuple(spatial))
 
 
+def _channels_last(c, g):
+    """Whether a convolution of ``c`` input channels in ``g`` groups uses the channels-last
+    column matrix (:func:`im2col_last`)."""
+    return g == 1 and c >= _MIN_CHANNELS_LAST
+
+
+def _weight_last(weight, taps):
+    """(F, C, *kernel) -> (F, K*C) over the kernel taps ``taps``, channel axis last (matching
+    :func:`im2col_last`'s columns)."""
+    kept = weight[(slice(None), slice(None)) + tuple(slice(t0, t1) for t0, t1 in taps)]
+    return kept.transpose((0,) + tuple(range(2, weight.ndim)) + (1,)).reshape(weight.shape[0], -1)
+
+
+def _rows_to_nchw(xp, y, n, spatial):
+    """(N*L, F) -> (N, F, *spatial) contiguous."""
+    f = y.shape[1]
+    return xp.ascontiguousarray(y.reshape(n, -1, f).transpose(0, 2, 1)).reshape((n, f) + tuple(spatial))
+
+
+def _nchw_to_rows(xp, x):
+    """(N, F, *spatial) -> (N*L, F) contiguous."""
+    return xp.ascontiguousarray(xp.moveaxis(x, 1, -1)).reshape(-1, x.shape[1])
+
+
 def _truthy(v):
     return v in (True, "True", "true", 1, "1")
 
@@ -94,9 +123,16 @@ def _convolution(xp, data, weight, bias=None, kernel=(), stride=(), dilate=(), p
     if min(out) <= 0:
         raise ShapeError("Convolution: kernel %s (dilate %s) does not fit input %s padded by %s"
                          % (k, d, tuple(data.shape), p))
+    has_bias = bias is not None and not _truthy(no_bias)
+    if _channels_last(c, g):
+        taps = useful_taps(data.shape[2:], k, s, d, p, out)
+        y = im2col_last(xp, data, taps, s, d, p, out) @ _weight_last(weight, taps).T
+        if has_bias:
+            y += bias
+        return _rows_to_nchw(xp, y, n, out)
     xv, w, kv, _ = _trim(pad_spatial(xp, data, p), weight, k, s, d, p, data.shape[2:], out)
     y = _grouped_matmul(xp, w.reshape(f, -1), im2col(xp, xv, kv, s, d, out), g)
-    if bias is not None and not _truthy(no_bias):
+    if has_bias:
         y += bias.reshape(f, 1)
     return _batch_first(xp, y, n, out)
 
@@ -119,6 +155,16 @@ def _conv_weight_grad(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), 
     nd, k, s, d, p = _geometry("Convolution", data, kernel, stride, dilate, pad, layout)
     g, f = int(num_group), weight.shape[0]
     out = ograd.shape[2:]
+    if _channels_last(data.shape[1], g):
+        taps = useful_taps(data.shape[2:], k, s, d, p, out)
+        dw = _nchw_to_rows(xp, ograd).T @ im2col_last(xp, data, taps, s, d, p, out)   # (F, K*C)
+        kt = tuple(t1 - t0 for t0, t1 in taps)
+        dw = xp.moveaxis(dw.reshape((f,) + kt + (data.shape[1],)), -1, 1)
+        if kt == k:
+            return xp.ascontiguousarray(dw)
+        full = xp.zeros(weight.shape, dtype=weight.dtype)
+        full[(slice(None), slice(None)) + tuple(slice(t0, t1) for t0, t1 in taps)] = dw
+        return full
     xv, wv, kv, keep = _trim(pad_spatial(xp, data, p), weight, k, s, d, p, data.shape[2:], out)
     cols = im2col(xp, xv, kv, s, d, out)                             # (Cg*K, N*L) per group
     gy = _channels_first(ograd)                                     # (F, N*L)
@@ -148,6 +194,9 @@ def _conv_data_grad(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), pa
     trimmed = any(t0 != 0 or t1 != kk for (t0, t1), kk in zip(taps, k))
     if not trimmed and cheaper and all(si == 1 for si in s) and min(full_pad) >= 0:
         return _data_grad_stride1(xp, ograd, weight, k, d, full_pad, g, data.shape)
+    if _channels_last(c, g):
+        dcols = _nchw_to_rows(xp, ograd) @ _weight_last(weight, taps)                 # (N*L, K*C)
+        return col2im_last(xp, dcols, data.shape, taps, s, d, p, out)
     keep = (slice(None), slice(None)) + tuple(slice(t0, t1) for t0, t1 in taps)
     kv = tuple(t1 - t0 for t0, t1 in taps)
     offset = tuple(t0 * dd for (t0, _), dd in zip(taps, d))
@@ -163,9 +212,9 @@ def _data_grad_stride1(xp, ograd, weight, k, d, full_pad, g, shape):
     f, cg = weight.shape[:2]
     nd = len(k)
     flipped = weight[(slice(None), slice(None)) + (slice(None, None, -1),) * nd]
-    wt = flipped.reshape((g, f // g, cg) + k).swapaxes(1, 2).reshape(g * cg, -1)   # (C, Fg*K)
-    cols = im2col(xp, pad_spatial(xp, ograd, full_pad), k, (1,) * nd, d, shape[2:])
-    return _batch_first(xp, _grouped_matmul(xp, wt, cols, g), shape[0], shape[2:])
+    wt = flipped.reshape((g, f // g, cg) + k).swapaxes(1, 2).reshape((g * cg, f // g) + k)
+    return _convolution(xp, ograd, wt, kernel=k, dilate=d, pad=full_pad, num_filter=g * cg, num_group=g,
+                        no_bias=True)
 
 
 def _data_grad_col2im(xp, gy, w2, n, c, g, padded, kernel, stride, dilate, out, pad, offset, shape):

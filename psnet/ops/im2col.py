@@ -6,7 +6,13 @@ spatial dimensions.  The column matrix produced by :func:`im2col` has shape
 ``(C * prod(kernel), N * prod(out))``, with rows ordered ``(c, k0, k1, ...)`` to match
 MXNet's weight layout ``(num_filter, C, *kernel)`` flattened, and columns ordered
 ``(n, o0, o1, ...)``.  Building it is one copy of a strided view whose innermost axis
-walks the output positions, so the copy runs in long runs; no Python loop touches pixels.
+walks the output positions; no Python loop touches pixels.
+
+:func:`im2col_last` builds the transposed, channels-last matrix ``(N * prod(out),
+prod(kernel) * C)`` (columns ordered ``(k0, k1, ..., c)``) from a channels-last padded
+copy of the input: its strided view copies runs of ``kernel[-1] * C`` contiguous values
+instead of ``out[-1]``, several times faster once there are a few channels.
+:func:`col2im_last` is its adjoint.
 """
 import itertools
 import math
@@ -15,8 +21,8 @@ import numpy as np
 
 from ..base import MXNetError, ShapeError
 
-__all__ = ["spatial_tuple", "out_size", "pad_spatial", "im2col", "col2im", "kernel_offsets",
-           "window_slices", "placeholder", "useful_taps"]
+__all__ = ["spatial_tuple", "out_size", "pad_spatial", "im2col", "col2im", "im2col_last", "col2im_last",
+           "kernel_offsets", "window_slices", "placeholder", "useful_taps"]
 
 
 def spatial_tuple(value, nd, default, name, op):
@@ -116,3 +122,49 @@ def col2im(xp, cols, n, c, padded, kernel, stride, dilate, out):
     for off in kernel_offsets(kernel):
         acc[(slice(None), slice(None)) + window_slices(off, out, stride, dilate)] += view[(slice(None),) + off]
     return acc.transpose((1, 0) + tuple(range(2, 2 + len(kernel))))
+
+
+def _padded_last(xp, data, pad):
+    """(N, *padded, C): ``data`` (N, C, *spatial) moved to channels-last and zero-padded,
+    in one copy."""
+    n, c = data.shape[:2]
+    sizes = tuple(sz + 2 * p for sz, p in zip(data.shape[2:], pad))
+    moved = xp.moveaxis(data, 1, -1)
+    if not any(pad):
+        return xp.ascontiguousarray(moved)
+    out = xp.zeros((n,) + sizes + (c,), dtype=data.dtype)
+    out[(slice(None),) + tuple(slice(p, p + sz) for p, sz in zip(pad, data.shape[2:]))] = moved
+    return out
+
+
+def im2col_last(xp, data, taps, stride, dilate, pad, out):
+    """The channels-last column matrix ``(N*L, K*C)`` of ``data`` (N, C, *spatial) padded by
+    ``pad``, for the kernel taps ``taps[i] = (t0, t1)`` of each spatial axis (see
+    :func:`useful_taps`)."""
+    n, c = data.shape[:2]
+    nd = len(taps)
+    xl = _padded_last(xp, data, pad)
+    xl = xl[(slice(None),) + tuple(slice(t0 * d, None) for (t0, _), d in zip(taps, dilate))]
+    st = xl.strides
+    kernel = tuple(t1 - t0 for t0, t1 in taps)
+    shape = (n,) + tuple(out) + kernel + (c,)
+    strides = ((st[0],) + tuple(st[1 + i] * stride[i] for i in range(nd))
+               + tuple(st[1 + i] * dilate[i] for i in range(nd)) + (st[-1],))
+    view = xp.lib.stride_tricks.as_strided(xl, shape=shape, strides=strides)
+    return xp.ascontiguousarray(view).reshape(n * math.prod(out), math.prod(kernel) * c)
+
+
+def col2im_last(xp, cols, shape, taps, stride, dilate, pad, out):
+    """The adjoint of :func:`im2col_last`: ``cols`` (N*L, K*C) scatter-added (one vectorised
+    add per kernel tap) into the gradient of the (N, C, *spatial) input of ``shape``."""
+    n, c = shape[:2]
+    nd = len(taps)
+    acc = xp.zeros((n,) + tuple(sz + 2 * p for sz, p in zip(shape[2:], pad)) + (c,), dtype=cols.dtype)
+    kernel = tuple(t1 - t0 for t0, t1 in taps)
+    view = cols.reshape((n,) + tuple(out) + kernel + (c,))
+    lead = (slice(None),) * (1 + nd)
+    for off in kernel_offsets(kernel):
+        tap = tuple(o + t0 for o, (t0, _) in zip(off, taps))
+        acc[(slice(None),) + window_slices(tap, out, stride, dilate)] += view[lead + off]
+    crop = acc[(slice(None),) + tuple(slice(p, p + sz) for p, sz in zip(pad, shape[2:]))]
+    return xp.ascontiguousarray(xp.moveaxis(crop, -1, 1))

@@ -92,6 +92,12 @@ rng = np.random.RandomState(0)
     ((2, 3, 1, 1), (3, 3), (1, 1), (1, 1), (1, 1), 1, 4),          # only the centre tap sees data
     ((2, 3, 2, 3), (3, 3), (2, 2), (1, 1), (1, 1), 1, 2),          # leading taps see only padding
     ((1, 2, 2, 5), (3, 3), (3, 1), (2, 0), (2, 1), 1, 2),          # dilated, strided, padded
+    # >= 4 channels, ungrouped: the channels-last im2col path
+    ((2, 5, 6), (3,), (2,), (1,), (1,), 1, 4),
+    ((2, 6, 7, 6), (3, 3), (2, 1), (1, 0), (1, 2), 1, 3),
+    ((1, 4, 4, 5, 4), (2, 3, 2), (1, 2, 1), (1, 1, 0), (1, 1, 2), 1, 3),
+    ((2, 5, 1, 1), (3, 3), (1, 1), (1, 1), (1, 1), 1, 4),
+    ((2, 4, 2, 3), (3, 3), (2, 2), (1, 1), (1, 1), 1, 2),
 ])
 def test_convolution_matches_direct_loops(shape, kernel, stride, pad, dilate, groups, f):
     x = rng.standard_normal(shape)
@@ -141,6 +147,20 @@ def test_convolution_gradients_finite_differences(kw):
     c = 4 if kw.get("num_group", 1) == 2 else 2
     x = rng.standard_normal((2, c) + ((5, 6, 3)[:nd] if kw.get("stride") != (2, 2) else (2, 1)))
     w = rng.standard_normal((kw["num_filter"], c // kw.get("num_group", 1)) + kw["kernel"])
+    b = rng.standard_normal(kw["num_filter"])
+    check_grads(lambda x, w, b: mx.nd.Convolution(x, w, b, **kw), [x, w, b])
+
+
+@pytest.mark.parametrize("shape,kw", [
+    ((2, 4, 5, 5), dict(kernel=(3, 3), pad=(1, 1), num_filter=3)),                  # stride-1 route
+    ((2, 5, 6, 5), dict(kernel=(3, 3), stride=(2, 1), pad=(1, 0), dilate=(1, 2), num_filter=2)),   # col2im
+    ((2, 4, 2, 1), dict(kernel=(3, 3), stride=(2, 2), pad=(1, 1), num_filter=2)),  # trimmed taps
+    ((1, 4, 3, 4, 2), dict(kernel=(2, 2, 2), pad=(0, 1, 0), num_filter=2)),
+])
+def test_channels_last_convolution_gradients_finite_differences(shape, kw):
+    """Ungrouped convolutions of >= 4 channels compute through channels-last columns."""
+    x = rng.standard_normal(shape)
+    w = rng.standard_normal((kw["num_filter"], shape[1]) + kw["kernel"])
     b = rng.standard_normal(kw["num_filter"])
     check_grads(lambda x, w, b: mx.nd.Convolution(x, w, b, **kw), [x, w, b])
 
