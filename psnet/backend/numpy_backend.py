@@ -12,6 +12,7 @@ import os
 import numpy as np
 
 from ..base import MXNetError, env_int
+from .malloc import keep_freed_memory
 
 __all__ = ["NumpyBackend", "blas_threads", "set_blas_threads"]
 
@@ -82,6 +83,7 @@ class NumpyBackend:
         threads = env_int("PSNET_BLAS_THREADS", 0)
         if threads > 0:
             set_blas_threads(threads)
+        keep_freed_memory()
 
     def rng(self, ctx):
         """The ``numpy.random.Generator`` of context ``ctx`` (one per device, reseeded by seed())."""
