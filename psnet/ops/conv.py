@@ -82,6 +82,12 @@ def _weight_last(weight, taps):
     return kept.transpose((0,) + tuple(range(2, weight.ndim)) + (1,)).reshape(weight.shape[0], -1)
 
 
+def _weight_taps(weight, taps):
+    """(F, C, *kernel) -> (K, F, C) over the kernel taps ``taps`` (one (F, C) matrix per tap)."""
+    kept = weight[(slice(None), slice(None)) + tuple(slice(t0, t1) for t0, t1 in taps)]
+    return kept.transpose(tuple(range(2, weight.ndim)) + (0, 1)).reshape(-1, weight.shape[0], weight.shape[1])
+
+
 def _rows_to_nchw(xp, y, n, spatial):
     """(N*L, F) -> (N, F, *spatial) contiguous."""
     f = y.shape[1]
@@ -186,17 +192,17 @@ def _conv_data_grad(xp, ograd, data, weight, kernel=(), stride=(), dilate=(), pa
     n, c = data.shape[:2]
     g, f = int(num_group), weight.shape[0]
     out = ograd.shape[2:]
-    padded = tuple(si + 2 * pi for si, pi in zip(data.shape[2:], p))
     taps = useful_taps(data.shape[2:], k, s, d, p, out)
+    if _channels_last(c, g):
+        dcols = xp.matmul(_nchw_to_rows(xp, ograd), _weight_taps(weight, taps))      # (K, N*L, C)
+        return col2im_last(xp, dcols, data.shape, taps, s, d, p, out)
+    padded = tuple(si + 2 * pi for si, pi in zip(data.shape[2:], p))
     full_pad = tuple(dd * (kk - 1) - pi for dd, kk, pi in zip(d, k, p))
     # the stride-1 route copies F*K*N*L_in values where col2im scatters C*K*N*L_out (slower per value)
     cheaper = f * math.prod(data.shape[2:]) <= 1.5 * c * math.prod(out)
     trimmed = any(t0 != 0 or t1 != kk for (t0, t1), kk in zip(taps, k))
     if not trimmed and cheaper and all(si == 1 for si in s) and min(full_pad) >= 0:
         return _data_grad_stride1(xp, ograd, weight, k, d, full_pad, g, data.shape)
-    if _channels_last(c, g):
-        dcols = _nchw_to_rows(xp, ograd) @ _weight_last(weight, taps)                 # (N*L, K*C)
-        return col2im_last(xp, dcols, data.shape, taps, s, d, p, out)
     keep = (slice(None), slice(None)) + tuple(slice(t0, t1) for t0, t1 in taps)
     kv = tuple(t1 - t0 for t0, t1 in taps)
     offset = tuple(t0 * dd for (t0, _), dd in zip(taps, d))

@@ -155,16 +155,14 @@ def im2col_last(xp, data, taps, stride, dilate, pad, out):
 
 
 def col2im_last(xp, cols, shape, taps, stride, dilate, pad, out):
-    """The adjoint of :func:`im2col_last`: ``cols`` (N*L, K*C) scatter-added (one vectorised
-    add per kernel tap) into the gradient of the (N, C, *spatial) input of ``shape``."""
+    """The adjoint of :func:`im2col_last`, from its matrix in tap-major order: ``cols``
+    (K, N*L, C) scatter-added (one vectorised add of a contiguous block per kernel tap)
+    into the gradient of the (N, C, *spatial) input of ``shape``."""
     n, c = shape[:2]
-    nd = len(taps)
     acc = xp.zeros((n,) + tuple(sz + 2 * p for sz, p in zip(shape[2:], pad)) + (c,), dtype=cols.dtype)
-    kernel = tuple(t1 - t0 for t0, t1 in taps)
-    view = cols.reshape((n,) + tuple(out) + kernel + (c,))
-    lead = (slice(None),) * (1 + nd)
-    for off in kernel_offsets(kernel):
+    view = cols.reshape((cols.shape[0], n) + tuple(out) + (c,))
+    for k, off in enumerate(kernel_offsets(tuple(t1 - t0 for t0, t1 in taps))):
         tap = tuple(o + t0 for o, (t0, _) in zip(off, taps))
-        acc[(slice(None),) + window_slices(tap, out, stride, dilate)] += view[lead + off]
+        acc[(slice(None),) + window_slices(tap, out, stride, dilate)] += view[k]
     crop = acc[(slice(None),) + tuple(slice(p, p + sz) for p, sz in zip(pad, shape[2:]))]
     return xp.ascontiguousarray(xp.moveaxis(crop, -1, 1))
