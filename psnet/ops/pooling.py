@@ -124,12 +124,17 @@ def _pooling_backward(xp, ograd, data, output, kernel=(), pool_type="max", globa
         mag = xp.abs(output)
         g = xp.where(mag == 0, 0, ograd * xp.where(mag == 0, 1, mag) ** (1 - pv))
     free = xp.ones(output.shape, dtype=bool) if pool_type == "max" else None
+    disjoint = all(si >= ki for si, ki in zip(s, k))   # each input element in at most one window
     for off in kernel_offsets(k):
         sl = (Ellipsis,) + window_slices(off, out, s, (1,) * len(k))
         if pool_type == "max":
-            hit = (xpad[sl] == output) & free
-            dxp[sl] += g * hit
-            free &= ~hit
+            hit = xp.equal(xpad[sl], output)
+            hit &= free
+            free ^= hit                                  # hit is a subset of free
+            if disjoint:
+                xp.multiply(g, hit, out=dxp[sl])
+            else:
+                dxp[sl] += g * hit
         elif pool_type == "lp" and pv != 1:
             dxp[sl] += g * xpad[sl] ** (pv - 1)
         else:
