@@ -5,7 +5,10 @@
 The model is the tutorial's (784 -> Dense(64, relu) -> Dense(64, relu) -> Dense(10),
 softmax cross-entropy, SGD lr 0.01, batch 64).  The 60,000 MNIST training images sit in
 memory as ready-made batches, so the number measured is samples/s of the training steps
-over whole epochs (forward, backward, update), the median of ``--repeats`` runs.
+over whole epochs (forward, backward, update), the median of ``--repeats`` runs, per
+second of wall-clock time and per second of the process's CPU time (the latter barely
+moves when other programs load the machine; a framework that runs work on extra threads,
+as MXNet's engine does, gets more CPU-seconds per wall-second than one core gives).
 
 Every framework runs in its own process with the same batches: psnet imperative and
 hybridized, PyTorch when importable (``pip install torch``), MXNet 1.9.1 imperative
@@ -30,7 +33,7 @@ BATCH = 64
 
 # ---------------------------------------------------------------------- children
 def _gluon_run(mx, batches_path, epochs, repeats, hybridize, profile=False):
-    """Train the MLP with a Gluon-compatible ``mx`` (psnet or mxnet); samples/s per repeat."""
+    """Train the MLP with a Gluon-compatible ``mx`` (psnet or mxnet); (wall, CPU) samples/s per repeat."""
     from_np = np.load(batches_path)
     xs, ys = from_np["x"], from_np["y"]
     data = [(mx.nd.array(x), mx.nd.array(y)) for x, y in zip(xs, ys)]
@@ -60,22 +63,22 @@ def _gluon_run(mx, batches_path, epochs, repeats, hybridize, profile=False):
             import cProfile
             prof = cProfile.Profile()
             prof.enable()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(epochs):
             for x, y in data:
                 step(x, y)
         mx.nd.waitall()
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         if prof is not None:
             import pstats
             prof.disable()
             pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(18)
-        rates.append(epochs * len(data) * BATCH / elapsed)
+        rates.append((epochs * len(data) * BATCH / elapsed, epochs * len(data) * BATCH / cpu))
     return rates
 
 
 def _torch_run(batches_path, epochs, repeats):
-    """The same MLP and loop in PyTorch; samples/s per repeat."""
+    """The same MLP and loop in PyTorch; (wall, CPU) samples/s per repeat."""
     import torch
     from_np = np.load(batches_path)
     data = [(torch.from_numpy(x).reshape(BATCH, -1), torch.from_numpy(y).long()) for x, y in
@@ -88,13 +91,14 @@ def _torch_run(batches_path, epochs, repeats):
             torch.nn.init.normal_(p, std=.1)
         opt = torch.optim.SGD(net.parameters(), lr=.01)
         loss_fn = torch.nn.CrossEntropyLoss()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(epochs):
             for x, y in data:
                 opt.zero_grad()
                 loss_fn(net(x), y).backward()
                 opt.step()
-        rates.append(epochs * len(data) * BATCH / (time.perf_counter() - start))
+        n = epochs * len(data) * BATCH
+        rates.append((n / (time.perf_counter() - start), n / (time.process_time() - cpu)))
     return rates
 
 
@@ -148,7 +152,8 @@ def _run_child(python, kind, batches, args, hybridize=False, profile=False):
         return None, proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "exit %d" % proc.returncode
     if profile:
         sys.stderr.write(proc.stderr)
-    return float(np.median(json.loads(proc.stdout.strip().splitlines()[-1]))), None
+    rates = np.array(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return tuple(float(v) for v in np.median(rates, axis=0)), None
 
 
 def main():
@@ -185,17 +190,21 @@ def main():
             rows.append(("MXNet 1.9.1 imperative",) + _run_child(mxpy, "mxnet", batches, args))
             rows.append(("MXNet 1.9.1 hybridized",) + _run_child(mxpy, "mxnet", batches, args, hybridize=True))
     ref = {name: rate for name, rate, _ in rows if rate}
-    base = ref.get("psnet imperative")
-    print("MLP 784-64-64-10, batch %d, %d epoch(s) x %d repeats (median), samples/s, threads=%s"
-          % (BATCH, args.epochs, args.repeats, args.threads or "default"))
-    print("%-24s %12s %18s %18s" % ("framework", "samples/s", "psnet imp / this", "psnet hyb / this"))
+    base, hyb = ref.get("psnet imperative"), ref.get("psnet hybridized")
+    print("MLP 784-64-64-10, batch %d, %d epoch(s) x %d repeats (median), samples/s, threads=%s, "
+          "load average %.1f on %d cores" % (BATCH, args.epochs, args.repeats, args.threads or "default",
+                                             os.getloadavg()[0], os.cpu_count()))
+    print("ratios: psnet imperative (imp) or hybridized (hyb) over this row")
+    print("%-24s %10s %8s %8s | %10s %8s %8s" % ("framework", "wall", "imp/", "hyb/", "cpu", "imp/", "hyb/"))
     for name, rate, err in rows:
         if rate is None:
-            print("%-24s %12s  (skipped: %s)" % (name, "-", err))
+            print("%-24s %10s  (skipped: %s)" % (name, "-", err))
             continue
-        hyb = ref.get("psnet hybridized")
-        print("%-24s %12.0f %18s %18s" % (name, rate, "%.2fx" % (base / rate) if base else "-",
-                                          "%.2fx" % (hyb / rate) if hyb else "-"))
+        cells = []
+        for k in (0, 1):
+            cells.append("%10.0f %8s %8s" % (rate[k], "%.2fx" % (base[k] / rate[k]) if base else "-",
+                                              "%.2fx" % (hyb[k] / rate[k]) if hyb else "-"))
+        print("%-24s %s | %s" % (name, cells[0], cells[1]))
 
 
 if __name__ == "__main__":
