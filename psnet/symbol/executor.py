@@ -16,7 +16,7 @@ import numpy as np
 from ..base import MXNetError, ShapeError, normalize_dtype
 from ..ndarray.ndarray import NDArray, ag_state, array as nd_array, from_backend, zeros
 from .graph import topo_order
-from .grad_trace import GradProgram, trace_grad
+from .grad_trace import GradProgram, call_op, trace_grad
 
 __all__ = ["GraphPlan", "Executor", "simple_bind"]
 
@@ -102,13 +102,7 @@ class GraphPlan:
                         rng = ctx.backend.rng(ctx)
                     attrs["rng"] = rng
             try:
-                n = len(ins)  # as GradProgram.execute: no list for one or two inputs
-                if n == 1:
-                    res = fwd(xp, vals[ins[0]], **attrs)
-                elif n == 2:
-                    res = fwd(xp, vals[ins[0]], vals[ins[1]], **attrs)
-                else:
-                    res = fwd(xp, *[vals[s] for s in ins], **attrs)
+                res = call_op(fwd, xp, vals, ins, attrs)
             except MXNetError:
                 raise
             except (ValueError, TypeError, IndexError) as e:

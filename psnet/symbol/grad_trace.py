@@ -15,11 +15,22 @@ from ..autograd.tape import Leaf
 from ..base import MXNetError
 from ..ndarray.ndarray import ag_state, from_backend
 
-__all__ = ["GradProgram", "trace_grad"]
+__all__ = ["GradProgram", "call_op", "trace_grad"]
 
 
 class _Untraceable(Exception):
     """The gradient used a value that is not on the tape."""
+
+
+def call_op(fwd, xp, regs, ins, attrs):
+    """``fwd(xp, *[regs[i] for i in ins], **attrs)``, with one and two inputs spelled out
+    (building the argument list costs as much as a small op's own work)."""
+    n = len(ins)
+    if n == 1:
+        return fwd(xp, regs[ins[0]], **attrs)
+    if n == 2:
+        return fwd(xp, regs[ins[0]], regs[ins[1]], **attrs)
+    return fwd(xp, *[regs[i] for i in ins], **attrs)
 
 
 class GradProgram:
@@ -49,13 +60,7 @@ class GradProgram:
         """Every register after running the steps on leaf values ``leaves`` (a list)."""
         regs = leaves + [None] * (self.n_regs - len(leaves))
         for fwd, ins, base, attrs, _ in self.steps:
-            n = len(ins)  # one and two inputs spelled out: a list per call costs as much as a small op
-            if n == 1:
-                res = fwd(xp, regs[ins[0]], **attrs)
-            elif n == 2:
-                res = fwd(xp, regs[ins[0]], regs[ins[1]], **attrs)
-            else:
-                res = fwd(xp, *[regs[i] for i in ins], **attrs)
+            res = call_op(fwd, xp, regs, ins, attrs)
             if type(res) is tuple or type(res) is list:
                 for k, r in enumerate(res):
                     regs[base + k] = r if r.ndim else r.reshape(1)
