@@ -119,6 +119,26 @@ def test_success_is_zero(tmp_path):
     assert rc == 0, out
 
 
+DROPS_ITS_STORE = """
+import psnet as mx
+def main():
+    kv = mx.kv.create("dist_sync")
+    kv.init(3, mx.nd.ones((2,)))
+    kv.push(3, mx.nd.ones((2,)))
+    out = mx.nd.zeros((2,))
+    kv.pull(3, out=out)
+    print("pulled", out.asnumpy().tolist(), flush=True)
+main()          # the store's last reference dies here, before the interpreter exits
+"""
+
+
+def test_a_worker_that_drops_its_store_still_finishes_cleanly(tmp_path):
+    rc, out = run_job(tmp_path, DROPS_ITS_STORE, 2, 1, env={"PS_VERBOSE": "1"})
+    assert rc == 0, out
+    assert worker_lines(out, "pulled") == {0: "[2.0, 2.0]", 1: "[2.0, 2.0]"}
+    assert "all 2 workers finished; servers told to stop" in out, out
+
+
 HANGING = """
 import os, time, subprocess, sys
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])

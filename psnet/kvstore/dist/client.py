@@ -20,7 +20,6 @@ import collections
 import itertools
 import struct
 import time
-import weakref
 import zlib
 
 import msgpack
@@ -101,7 +100,10 @@ class DistKVStore(KVStoreBase):
         self._heartbeat = Heartbeat(self._ctx, self._cfg, "worker", self._rank)
         self._heartbeat.start()
         self._log.info("rank %d of %d workers, %d servers", self._rank, self._num_workers, len(self._servers))
-        atexit.register(_close_at_exit, weakref.ref(self))
+        # like MXNet's, a dist store lives until the process ends: at exit it tells the
+        # scheduler this worker finished even when the program dropped its handle earlier
+        # (a weak reference here let the handle die silently and stalled the job's end)
+        atexit.register(_close_at_exit, self)
 
     # -- properties ---------------------------------------------------------------------
     @property
@@ -544,10 +546,8 @@ def _keys_text(keys):
 _MAGIC = b"PSNETDST"
 
 
-def _close_at_exit(ref):
-    store = ref()
-    if store is not None:
-        try:
-            store.close()
-        except MXNetError as e:
-            store._log.warning("closing the kvstore at exit: %s", e)
+def _close_at_exit(store):
+    try:
+        store.close()
+    except MXNetError as e:
+        store._log.warning("closing the kvstore at exit: %s", e)
