@@ -65,6 +65,7 @@ def test_crops():
 
 
 def test_color_normalize_and_augmenters():
+    pytest.importorskip("PIL", reason="ResizeAug's default (bicubic) interpolation needs Pillow")
     img = _img()
     f = img.astype("float32")
     norm = mx.image.color_normalize(f, mx.nd.array([1, 2, 3]), mx.nd.array([2, 3, 4]))
@@ -84,6 +85,7 @@ def test_color_normalize_and_augmenters():
 
 
 def test_create_augmenter_pipeline_and_dumps():
+    pytest.importorskip("PIL", reason="the resize augmenter's default interpolation needs Pillow")
     augs = mx.image.CreateAugmenter((3, 8, 8), resize=10, rand_crop=True, rand_mirror=True, mean=True,
                                     std=True, brightness=0.1, hue=0.1, pca_noise=0.1)
     names = [json.loads(a.dumps())[0] if isinstance(a.dumps(), str) else a.dumps()[0] for a in augs]
