@@ -197,11 +197,12 @@ class BatchNorm(HybridBlock):
             name=self.__class__.__name__, content=content, c=in_channels if in_channels else None)
 
 
-class LayerNorm(HybridBlock):
-    """Normalize each sample over ``axis`` (the last by default), then scale and shift."""
+class _ChannelAffineNorm(HybridBlock):
+    """Base of the norm layers with a learned per-channel ``gamma``/``beta`` along ``axis``
+    (deferred until the first input when ``in_channels`` is 0); subclasses add the op."""
 
-    def __init__(self, axis=-1, epsilon=1e-5, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", in_channels=0, **kwargs):
+    def __init__(self, axis, epsilon, center, scale, beta_initializer, gamma_initializer,
+                 in_channels, **kwargs):
         super().__init__(**kwargs)
         self._kwargs = {"eps": epsilon, "axis": axis, "center": center, "scale": scale}
         self._axis = axis
@@ -212,19 +213,28 @@ class LayerNorm(HybridBlock):
                 ("beta", "write" if center else "null", beta_initializer, True)))
 
     def infer_shape(self, x, *args):
-        """The normalized size from ``x.shape[axis]``."""
+        """The channel count from ``x.shape[axis]``."""
         c = x.shape[self._axis]
         self.gamma.shape = (c,)
         self.beta.shape = (c,)
-
-    def hybrid_forward(self, F, data, gamma, beta):
-        """``F.LayerNorm``."""
-        return F.LayerNorm(data, gamma, beta, axis=self._axis, eps=self._epsilon)
 
     def __repr__(self):
         content = ", ".join("=".join([k, repr(v)]) for k, v in self._kwargs.items())
         return "{name}({content}, in_channels={c})".format(
             name=self.__class__.__name__, content=content, c=self.gamma.shape[0])
+
+
+class LayerNorm(_ChannelAffineNorm):
+    """Normalize each sample over ``axis`` (the last by default), then scale and shift."""
+
+    def __init__(self, axis=-1, epsilon=1e-5, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", in_channels=0, **kwargs):
+        super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer,
+                         in_channels, **kwargs)
+
+    def hybrid_forward(self, F, data, gamma, beta):
+        """``F.LayerNorm``."""
+        return F.LayerNorm(data, gamma, beta, axis=self._axis, eps=self._epsilon)
 
 
 class Embedding(HybridBlock):

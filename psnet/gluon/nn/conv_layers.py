@@ -8,6 +8,7 @@ first forward pass (:meth:`infer_shape`).  Only channels-first layouts are suppo
 from ...base import NotSupportedError
 from ..block import HybridBlock
 from .activations import Activation
+from .basic_layers import _ChannelAffineNorm
 
 __all__ = ["Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
            "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
@@ -223,27 +224,14 @@ class ReflectionPad2D(HybridBlock):
         return F.pad(x, mode="reflect", pad_width=self._padding)
 
 
-class InstanceNorm(HybridBlock):
+class InstanceNorm(_ChannelAffineNorm):
     """Normalise each sample's each channel over its remaining axes, then scale and shift
     per channel (MXNet's ``gluon.nn.InstanceNorm``; ``scale`` defaults to False as there)."""
 
     def __init__(self, axis=1, epsilon=1e-5, center=True, scale=False, beta_initializer="zeros",
                  gamma_initializer="ones", in_channels=0, **kwargs):
-        super().__init__(**kwargs)
-        self._kwargs = {"eps": epsilon, "axis": axis, "center": center, "scale": scale}
-        self._axis = axis
-        self._epsilon = epsilon
-        with self.name_scope():
-            self.gamma = self.params.get("gamma", grad_req="write" if scale else "null",
-                                         shape=(in_channels,), init=gamma_initializer, allow_deferred_init=True)
-            self.beta = self.params.get("beta", grad_req="write" if center else "null",
-                                        shape=(in_channels,), init=beta_initializer, allow_deferred_init=True)
-
-    def infer_shape(self, x, *args):
-        """The channel count from ``x.shape[axis]``."""
-        c = x.shape[self._axis]
-        self.gamma.shape = (c,)
-        self.beta.shape = (c,)
+        super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer,
+                         in_channels, **kwargs)
 
     def hybrid_forward(self, F, x, gamma, beta):
         """``F.InstanceNorm`` (with the channel axis moved to 1 and back when needed)."""
@@ -251,10 +239,6 @@ class InstanceNorm(HybridBlock):
             return F.InstanceNorm(x, gamma, beta, eps=self._epsilon)
         x = x.swapaxes(1, self._axis)
         return F.InstanceNorm(x, gamma, beta, eps=self._epsilon).swapaxes(1, self._axis)
-
-    def __repr__(self):
-        content = ", ".join("%s=%r" % kv for kv in self._kwargs.items())
-        return "%s(%s, in_channels=%d)" % (type(self).__name__, content, self.gamma.shape[0])
 
 
 class GroupNorm(HybridBlock):
