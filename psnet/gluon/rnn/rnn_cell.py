@@ -131,7 +131,7 @@ class RecurrentCell(Block):
 
     def state_info(self, batch_size=0):
         """A list of ``{'shape': ..., '__layout__': ...}``, one per state."""
-        raise NotImplementedError()
+        raise NotImplementedError("%s must implement state_info()" % type(self).__name__)
 
     def begin_state(self, batch_size=0, func=_nd_mod.zeros, **kwargs):
         """Initial states, made by ``func(name=..., shape=..., **kwargs)`` (zeros by default)."""
@@ -176,7 +176,8 @@ class RecurrentCell(Block):
         return self._step(inputs, states)
 
     def _step(self, inputs, states):
-        raise NotImplementedError()
+        """One time step on ``inputs`` and ``states``; returns (output, new states)."""
+        raise NotImplementedError("%s must implement _step()" % type(self).__name__)
 
 
 class HybridRecurrentCell(RecurrentCell, HybridBlock):
@@ -189,7 +190,7 @@ class HybridRecurrentCell(RecurrentCell, HybridBlock):
 
     def hybrid_forward(self, F, inputs, states, **params):
         """One step written with ``F`` operators; override in subclasses."""
-        raise NotImplementedError()
+        raise NotImplementedError("%s must implement hybrid_forward()" % type(self).__name__)
 
 
 class _GatedCell(HybridRecurrentCell):
@@ -428,7 +429,7 @@ class ModifierCell(HybridRecurrentCell):
 
     def hybrid_forward(self, F, inputs, states):
         """The modified step; override in subclasses."""
-        raise NotImplementedError()
+        raise NotImplementedError("%s must implement hybrid_forward()" % type(self).__name__)
 
 
 class ZoneoutCell(ModifierCell):
