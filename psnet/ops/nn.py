@@ -68,18 +68,49 @@ def fully_connected(xp, data, weight, *bias, num_hidden, no_bias=False, flatten=
 
 @fully_connected.def_grad
 def _fc_grad(i, o, g, attrs):
+    keys = {"flatten": attrs["flatten"], "no_bias": len(i) < 3}
+    return list(G.nd().invoke(_backward_FullyConnected, [g[0], i[0], i[1]], keys))
+
+
+def _fc_backward(xp, ograd, data, weight, *, flatten=True, no_bias=False, need_data=True):
+    """FullyConnected's gradients (data, weight[, bias]) for output gradient ``ograd`` in one
+    op, so a traced graph replays one step per layer; ``need_data=False`` (set when a graph
+    prunes the data gradient of a first layer) skips that product and gives None."""
+    x = _fc_2d(xp, data, flatten)
+    og = ograd if ograd.ndim == 2 else ograd.reshape(x.shape[0], weight.shape[0])
+    gx = None
+    if need_data:
+        gx = og @ weight
+        gx = gx if data.ndim == 2 else gx.reshape(data.shape)
+    gw = og.T @ x
+    return (gx, gw) if no_bias else (gx, gw, og.sum(axis=0))
+
+
+def _fc_backward_outputs(attrs):
+    return 2 if attrs.get("no_bias", False) else 3
+
+
+_backward_FullyConnected = register("_backward_FullyConnected", num_outputs=_fc_backward_outputs)(_fc_backward)
+_fc_backward.prune_outputs = lambda attrs, needed: dict(attrs, need_data=bool(needed[0]))
+
+
+@_backward_FullyConnected.def_grad
+def _fc_backward_grad(i, o, g, attrs):
+    """Second-order gradient: with heads (a, b, c) on (gx, gw, gb) = (og W, og^T x, sum og),
+    d og = a W^T + x b^T + c, d x = og b, d W = a^T og (in ``mx.nd`` operators)."""
     nd = G.nd()
-    data, weight = i[0], i[1]
-    flatten = attrs["flatten"]
-    x = data
-    if data.ndim != 2:  # reshapes are skipped on the common 2-d path (each is a dispatch)
-        x = data.reshape((data.shape[0], -1)) if flatten else data.reshape((-1, data.shape[-1]))
-    og = g[0] if g[0].ndim == 2 else g[0].reshape((x.shape[0], weight.shape[0]))
-    gx = nd.dot(og, weight)
-    grads = [gx if data.ndim == 2 else gx.reshape(data.shape), nd.dot(og, x, transpose_a=True)]
-    if len(i) > 2:
-        grads.append(nd.sum(og, axis=0))
-    return grads
+    og, data, weight = i
+    x = data if data.ndim == 2 else data.reshape(
+        (data.shape[0], -1) if attrs["flatten"] else (-1, data.shape[-1]))
+    og2 = og if og.ndim == 2 else og.reshape((x.shape[0], weight.shape[0]))
+    a = g[0] if g[0] is not None else nd.zeros_like(data)
+    b = g[1] if g[1] is not None else nd.zeros_like(weight)
+    a = a if a.ndim == 2 else a.reshape(x.shape)
+    d_og = nd.dot(a, weight, transpose_b=True) + nd.dot(x, b, transpose_b=True)
+    if len(g) > 2 and g[2] is not None:
+        d_og = nd.broadcast_add(d_og, g[2].reshape((1, -1)))
+    d_x = nd.dot(og2, b)
+    return [d_og.reshape(og.shape), d_x.reshape(data.shape), nd.dot(og2, a, transpose_a=True)]
 
 
 # ---------------------------------------------------------------------------- activations

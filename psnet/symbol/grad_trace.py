@@ -45,15 +45,22 @@ class GradProgram:
 
     def pruned(self, keep):
         """The program computing only the gradients whose ``keep`` flag is true (the
-        steps that serve only dropped gradients go: no data gradient for a first layer)."""
+        steps that serve only dropped gradients go: no data gradient for a first layer).
+        A multi-output step whose forward has a ``prune_outputs(attrs, used)`` hook gets
+        the attributes it returns for the outputs still used (the op may then give None
+        for the others)."""
         results = [r if k else None for r, k in zip(self.results, keep)]
         needed = {r for r in results if r is not None}
         steps = []
         for step in reversed(self.steps):
-            base, n_out = step[2], step[4]
-            if any(base + k in needed for k in range(n_out)):
+            fwd, ins, base, attrs, n_out = step
+            used = [base + k in needed for k in range(n_out)]
+            if any(used):
+                prune = getattr(fwd, "prune_outputs", None)
+                if prune is not None and not all(used):
+                    step = (fwd, ins, base, prune(attrs, used), n_out)
                 steps.append(step)
-                needed.update(step[1])
+                needed.update(ins)
         return GradProgram(steps[::-1], results, self.n_regs)
 
     def execute(self, xp, leaves):
@@ -63,7 +70,7 @@ class GradProgram:
             res = call_op(fwd, xp, regs, ins, attrs)
             if type(res) is tuple or type(res) is list:
                 for k, r in enumerate(res):
-                    regs[base + k] = r if r.ndim else r.reshape(1)
+                    regs[base + k] = r if r is None or r.ndim else r.reshape(1)
             else:
                 regs[base] = res if res.ndim else res.reshape(1)
         return regs

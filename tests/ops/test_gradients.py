@@ -193,6 +193,9 @@ GRAD_CASES = {
     "FullyConnected": [case(R(2, 3), R(4, 3), R(4), num_hidden=4),
                        case(R(2, 2, 3), R(4, 6), num_hidden=4, no_bias=True),
                        case(R(2, 2, 3), R(4, 3), R(4), num_hidden=4, flatten=False)],
+    "_backward_FullyConnected": [case(R(2, 4), R(2, 3), R(4, 3)),
+                                 case(R(2, 4), R(2, 1, 3), R(4, 3), no_bias=True),
+                                 case(R(2, 2, 4), R(2, 2, 3), R(4, 3), flatten=False)],
     "Activation": [case(R(2, 3, lo=-2, hi=2), act_type=t) for t in ("relu", "sigmoid", "tanh", "softrelu", "softsign")],
     "LeakyReLU": [case(R(2, 3, lo=-2, hi=2), act_type=t, slope=0.3) for t in ("leaky", "elu", "selu", "gelu")]
     + [case(R(2, 3, 2), R(3), act_type="prelu"), case(R(2, 3), R(1), act_type="prelu"),

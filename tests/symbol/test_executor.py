@@ -161,3 +161,23 @@ def test_linked_backward_program_sums_zero_fills_and_head_grads():
         np.testing.assert_allclose(ex.grad_dict["a"].asnumpy(), want_a, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(ex.grad_dict["b"].asnumpy(), left * left, rtol=1e-5, atol=1e-6)
     assert any(type(p) is tuple for p in ex._plan._programs.values())  # the linked program ran
+
+
+def test_first_layer_fully_connected_skips_its_data_gradient_when_replayed():
+    """FullyConnected's gradient is one _backward_FullyConnected step; where the data
+    gradient is not wanted (grad_req null) the replayed step is told to skip that product,
+    and the weight and bias gradients stay exact on every call."""
+    x = mx.sym.var("x")
+    y = mx.sym.sum(mx.sym.FullyConnected(x, num_hidden=3, name="fc") ** 2)
+    ex = y.simple_bind(mx.cpu(), grad_req={"fc_weight": "write", "fc_bias": "write"}, x=(4, 5))
+    for seed in range(3):
+        rs = np.random.RandomState(seed)
+        xv, w, b = rs.uniform(-1, 1, (4, 5)), rs.uniform(-1, 1, (3, 5)), rs.uniform(-1, 1, 3)
+        ex.forward(is_train=True, x=xv, fc_weight=w, fc_bias=b)
+        ex.backward()
+        og = 2 * (xv @ w.T + b)
+        np.testing.assert_allclose(ex.grad_dict["fc_weight"].asnumpy(), og.T @ xv, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ex.grad_dict["fc_bias"].asnumpy(), og.sum(0), rtol=1e-5, atol=1e-6)
+    flat = next(p for p in ex._plan._programs.values() if type(p) is tuple)[0]
+    fc_steps = [s for s in flat.steps if s[0].__name__ == "_fc_backward"]
+    assert [s[3]["need_data"] for s in fc_steps] == [False]
