@@ -241,16 +241,15 @@ class DistKVStore(KVStoreBase):
                 server = self._index.get(sock)
                 if server is None:      # replaced by a reconnect while we handled this batch
                     continue
-                while True:
-                    try:
-                        header, arrays = wire.recv(sock, flags=zmq.NOBLOCK)
-                    except zmq.Again:
-                        break
+                while True:   # everything queued on this socket (no exception-driven drain)
+                    header, arrays = wire.recv(sock)
                     rid = header.get("id")
                     self._answer(server, rid, header, arrays)
                     todo.discard(rid)
                     if results is not None and rid in mine:
                         results[rid] = (header, arrays)
+                    if not (todo and wire.readable(sock)):
+                        break
         if self._errors:
             # this call failed: forget its other requests (late answers are ignored) and
             # raise the first error; errors of other calls' requests surface in later calls

@@ -31,6 +31,8 @@ from .security import secure_server, warn_if_exposed
 
 # requests that change the server's state: resent ones already applied are skipped
 _MUTATING = frozenset(("init", "push", "pushpull", "set_optimizer", "set_updater", "set_states"))
+# requests served per wake-up of the main loop before it looks at the scheduler again
+_BATCH = 64
 
 __all__ = ["Server", "register_updater", "load_updater", "main"]
 
@@ -131,12 +133,19 @@ class Server:
                     if header.get("op") == "dead_node":
                         self.log.warning("the scheduler reports %s dead", header.get("node"))
                 if self.sock in events:
-                    self._serve_one()
+                    self._serve_queued()
         finally:
             self.heartbeat.stop()
             self.sched.close()
             self.sock.close()
         self.log.info("stopped")
+
+    def _serve_queued(self):
+        """Serve the requests already queued (at most :data:`_BATCH`, so notices are not starved)."""
+        for _ in range(_BATCH):
+            self._serve_one()
+            if not wire.readable(self.sock):
+                return
 
     def _serve_one(self):
         try:

@@ -9,6 +9,8 @@ and received as NumPy arrays that view the ZeroMQ frame buffers.  Nothing is eve
 unpickled: a header is plain data and a frame is plain bytes, and both are checked
 against each other before use (:func:`decode`).
 """
+import math
+
 import msgpack
 import numpy as np
 import zmq
@@ -16,7 +18,7 @@ import zmq
 from ...base import MXNetError
 
 __all__ = ["ProtocolError", "ZERO_COPY_BYTES", "MAX_HEADER_BYTES", "DTYPES", "send", "recv",
-           "decode", "array_meta"]
+           "decode", "array_meta", "readable"]
 
 # arrays at least this big get their own frame, handed to ZeroMQ without a copy (pyzmq's
 # copy threshold); smaller ones ride inside the header
@@ -27,6 +29,10 @@ MAX_HEADER_BYTES = 16 * 1024 * 1024
 DTYPES = {name: np.dtype(name) for name in (
     "float32", "float64", "float16", "uint8", "int8", "int32", "int64", "int16", "uint16",
     "uint32", "uint64", "bool")}
+# plain ints: flag arithmetic on pyzmq's enum members costs more than the call it guards
+_SNDMORE, _EVENTS, _POLLIN = int(zmq.SNDMORE), int(zmq.EVENTS), int(zmq.POLLIN)
+# dtype.char -> wire name ('dtype.name' is a slow property on the hot path)
+_NAMES = {dtype.char: name for name, dtype in DTYPES.items()}
 
 
 class ProtocolError(MXNetError, ValueError):
@@ -35,7 +41,8 @@ class ProtocolError(MXNetError, ValueError):
 
 def array_meta(arr):
     """The header entry ``[shape, dtype name]`` that describes a NumPy array."""
-    return [list(arr.shape), arr.dtype.name]
+    dtype = arr.dtype
+    return [list(arr.shape), _NAMES.get(dtype.char) or dtype.name]
 
 
 def send(sock, header, arrays=(), ident=None, flags=0):
@@ -55,10 +62,21 @@ def send(sock, header, arrays=(), ident=None, flags=0):
             else:
                 frames.append(np.ascontiguousarray(a).reshape(-1).view(np.uint8))
             metas.append(meta)
-    parts = [msgpack.packb(header, use_bin_type=True)] + frames
+    head = msgpack.packb(header, use_bin_type=True)
     if ident is not None:
-        parts.insert(0, ident)
-    sock.send_multipart(parts, flags=flags, copy=not frames)
+        sock.send(ident, _SNDMORE | flags)
+    if not frames:
+        sock.send(head, flags)
+        return
+    sock.send(head, _SNDMORE | flags)
+    for frame in frames[:-1]:
+        sock.send(frame, _SNDMORE | flags, copy=False)
+    sock.send(frames[-1], flags, copy=False)
+
+
+def readable(sock):
+    """Whether a whole message is waiting on ``sock`` (a receive would not block)."""
+    return sock.getsockopt(_EVENTS) & _POLLIN
 
 
 def recv(sock, router=False, flags=0):
@@ -115,7 +133,7 @@ def _frame_array(meta, frame):
         buf = frame.buffer if isinstance(frame, zmq.Frame) else memoryview(frame)
     except TypeError:
         raise ProtocolError("array data of type %s is not bytes" % type(frame).__name__) from None
-    expect = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expect = math.prod(shape) * dtype.itemsize
     if len(buf) != expect:
         raise ProtocolError("frame holds %d bytes but shape %s %s needs %d"
                             % (len(buf), shape, dtype.name, expect))
