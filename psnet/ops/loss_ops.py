@@ -145,3 +145,60 @@ _regression("LogisticRegressionOutput", _sigmoid, lambda d: d,
             "Sigmoid forward; backward gives grad_scale/k * (sigmoid(data) - label).")
 _regression("MAERegressionOutput", lambda xp, x: x.copy(), lambda d: (d > 0) - (d < 0),
             "Identity forward; backward gives grad_scale/k * sign(data - label).")
+
+
+# ------------------------------------------------ log_softmax -> pick, fused for cached graphs
+def _picked_index(xp, data, index, axis, mode):
+    """(axis in range, integer indices with the picked axis kept as size 1), as ``pick``."""
+    from .indexing import _as_index
+    axis %= data.ndim
+    if index.ndim == data.ndim:
+        index = index.reshape(index.shape[:axis] + index.shape[axis + 1:])
+    idx = _as_index(xp, index, data.shape[axis], mode, "_log_softmax_pick")
+    return axis, idx.reshape(idx.shape[:axis] + (1,) + idx.shape[axis:])
+
+
+@register("_log_softmax_pick")
+def log_softmax_pick(xp, data, index, axis=-1, keepdims=False, mode="clip"):
+    """``pick(log_softmax(data, axis), index, axis, keepdims, mode)`` in one op: the graph
+    executor puts it where a traced graph has that pair (the cross-entropy losses), so the
+    step and its gradient replay as one call each."""
+    axis, idx = _picked_index(xp, data, index, int(axis), mode)
+    r = xp.take_along_axis(_log_softmax_np(xp, data, axis), idx, axis=axis)
+    return r if keepdims else r.squeeze(axis)
+
+
+@log_softmax_pick.def_grad
+def _log_softmax_pick_grad(i, o, g, attrs):
+    keys = {"axis": attrs["axis"], "keepdims": attrs["keepdims"], "mode": attrs["mode"]}
+    return [G.nd().invoke(_backward_log_softmax_pick, [g[0], i[0], i[1]], keys), None]
+
+
+def _lsp_backward(xp, ograd, data, index, axis=-1, keepdims=False, mode="clip"):
+    """The data gradient of :func:`log_softmax_pick`: ``og * (onehot(index) - softmax(data))``
+    with ``og`` spread along ``axis``."""
+    axis, idx = _picked_index(xp, data, index, int(axis), mode)
+    og = ograd if keepdims else xp.expand_dims(ograd, axis)
+    gx = _softmax_np(xp, data, axis)
+    gx *= -og
+    xp.put_along_axis(gx, idx, xp.take_along_axis(gx, idx, axis=axis) + og, axis=axis)
+    return gx
+
+
+_backward_log_softmax_pick = register("_backward_log_softmax_pick")(_lsp_backward)
+
+
+@_backward_log_softmax_pick.def_grad
+def _lsp_backward_grad(i, o, g, attrs):
+    """Second order, with head ``a`` on gx = og (onehot - p): d og = pick(a) - sum(a p) over
+    the axis, d data = -p (v - sum(v p)) with v = a og (the softmax VJP)."""
+    nd = G.nd()
+    og, data, index = i
+    a, axis, keep = g[0], int(attrs["axis"]), attrs["keepdims"]
+    p = nd.softmax(data, axis=axis)
+    og_b = og if keep else nd.expand_dims(og, axis=axis)
+    d_og = nd.pick(a, index, axis=axis, keepdims=keep, mode=attrs["mode"]) \
+        - nd.sum(a * p, axis=axis, keepdims=keep)
+    v = nd.broadcast_mul(a, og_b)
+    d_data = -p * nd.broadcast_sub(v, nd.sum(v * p, axis=axis, keepdims=True))
+    return [d_og, d_data, None]

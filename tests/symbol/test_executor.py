@@ -181,3 +181,37 @@ def test_first_layer_fully_connected_skips_its_data_gradient_when_replayed():
     flat = next(p for p in ex._plan._programs.values() if type(p) is tuple)[0]
     fc_steps = [s for s in flat.steps if s[0].__name__ == "_fc_backward"]
     assert [s[3]["need_data"] for s in fc_steps] == [False]
+
+
+def _cross_entropy(x, label, extra_reader=False):
+    logp = mx.sym.log_softmax(x, axis=-1)
+    loss = mx.sym.mean(-mx.sym.pick(logp, label, axis=-1, keepdims=True), axis=0, exclude=True)
+    return mx.sym.Group([loss, mx.sym.exp(logp)]) if extra_reader else loss
+
+
+def test_log_softmax_pick_runs_fused_with_the_pair_s_values_and_gradients():
+    """A log_softmax read only by a pick runs as one _log_softmax_pick step; loss and data
+    gradient equal the analytic -log softmax[label] and softmax - onehot (per row),
+    on the first (traced) and later (replayed) backward calls."""
+    x, label = mx.sym.var("x"), mx.sym.var("label")
+    ex = _cross_entropy(x, label).simple_bind(mx.cpu(), grad_req={"x": "write"}, x=(4, 5), label=(4,))
+    assert [s[-1].op_name for s in ex._plan.steps][:1] == ["_log_softmax_pick"]
+    lab = np.array([0, 4, 2, 9])  # 9 is clipped to 4, as pick does
+    for seed in range(3):
+        xv = np.random.RandomState(seed).uniform(-3, 3, (4, 5))
+        out = ex.forward(is_train=True, x=xv, label=lab)[0].asnumpy()
+        p = np.exp(xv - xv.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        idx = np.minimum(lab, 4)
+        np.testing.assert_allclose(out, -np.log(p[np.arange(4), idx]), rtol=1e-5)
+        ex.backward()
+        want = p.copy()
+        want[np.arange(4), idx] -= 1
+        np.testing.assert_allclose(ex.grad_dict["x"].asnumpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_log_softmax_with_another_reader_is_not_fused():
+    x, label = mx.sym.var("x"), mx.sym.var("label")
+    ex = _cross_entropy(x, label, extra_reader=True).simple_bind(mx.cpu(), x=(2, 3), label=(2,))
+    names = [s[-1].op_name for s in ex._plan.steps]
+    assert "log_softmax" in names and "pick" in names and "_log_softmax_pick" not in names
