@@ -60,14 +60,21 @@ def load_updater(spec):
 class _Slot:
     """One stored key (or one slice of a big key) and its sync-round bookkeeping."""
 
-    __slots__ = ("value", "merged", "owned", "pushed", "backlog")
+    __slots__ = ("value", "merged", "owned", "pushed", "backlog", "shared")
 
     def __init__(self, value):
         self.value = value
+        self.shared = None      # wire.Shared of value, built by the first sync answer
         self.merged = None      # sum of this round's pushes
         self.owned = False      # merged is our own buffer (else a received frame's)
         self.pushed = set()     # ranks that pushed into this round
         self.backlog = []       # (rank, array) pushed again before the round completed
+
+    def answer(self):
+        """``value`` for a sync pull's answer: one frame shared by every worker's answer."""
+        if self.shared is None or self.shared.array is not self.value:
+            self.shared = wire.Shared(self.value)
+        return self.shared
 
 
 class _Pending:
@@ -307,7 +314,7 @@ class Server:
 
     def _pull_reply(self, h, slots):
         # in async mode a value can change while a zero-copy reply is still being sent
-        values = [s.value if h.get("sync", True) else s.value.copy() for s in slots]
+        values = [s.answer() if h.get("sync", True) else s.value.copy() for s in slots]
         return {"ok": True}, values
 
     def _set_optimizer(self, ident, h, arrays):

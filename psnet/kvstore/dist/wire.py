@@ -17,7 +17,7 @@ import zmq
 
 from ...base import MXNetError
 
-__all__ = ["ProtocolError", "ZERO_COPY_BYTES", "MAX_HEADER_BYTES", "DTYPES", "send", "recv",
+__all__ = ["ProtocolError", "Shared", "ZERO_COPY_BYTES", "MAX_HEADER_BYTES", "DTYPES", "send", "recv",
            "decode", "array_meta", "readable"]
 
 # arrays at least this big get their own frame, handed to ZeroMQ without a copy (pyzmq's
@@ -45,19 +45,43 @@ def array_meta(arr):
     return [list(arr.shape), _NAMES.get(dtype.char) or dtype.name]
 
 
+class Shared:
+    """An array answered to several peers: a big one is wrapped in one ZeroMQ frame, once.
+
+    Every send of it references that frame's buffer (ZeroMQ counts the references), so a
+    sync round's answers to all workers cost one frame, not one per worker.  The frame
+    views ``array``'s memory: like any zero-copy send, the array must not be replaced
+    in place while answers are in flight.
+    """
+
+    __slots__ = ("array", "frame")
+
+    def __init__(self, array):
+        self.array = array
+        self.frame = (zmq.Frame(np.ascontiguousarray(array).reshape(-1).view(np.uint8), copy=False)
+                      if array.nbytes >= ZERO_COPY_BYTES else None)
+
+
 def send(sock, header, arrays=(), ident=None, flags=0):
     """Send ``header`` (a dict) and NumPy ``arrays`` as one multipart message on ``sock``.
 
     ``ident`` is the ROUTER routing frame when replying from a ROUTER socket.  Arrays of
     at least :data:`ZERO_COPY_BYTES` are not copied: the caller must not change them until
-    the peer has answered (every request in this protocol is answered).
+    the peer has answered (every request in this protocol is answered).  An array may be
+    given as a :class:`Shared` (sent from its prebuilt frame).
     """
     frames = []
     if arrays:
         metas = header["arrays"] = []
         for a in arrays:
+            if type(a) is Shared:
+                a, frame = a.array, a.frame
+            else:
+                frame = None
             meta = array_meta(a)
-            if a.nbytes < ZERO_COPY_BYTES:
+            if frame is not None:
+                frames.append(frame)
+            elif a.nbytes < ZERO_COPY_BYTES:
                 meta.append(np.ascontiguousarray(a).tobytes())
             else:
                 frames.append(np.ascontiguousarray(a).reshape(-1).view(np.uint8))

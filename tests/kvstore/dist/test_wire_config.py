@@ -34,6 +34,23 @@ def test_roundtrip_small_and_zero_copy(pair):
     assert arrays[1].base is not None             # a view over the frame buffer
 
 
+def test_shared_array_is_one_frame_sent_to_every_peer(pair):
+    a, b = pair
+    big = np.random.rand(256, 300).astype(np.float64)         # 600 KB: one shared frame
+    small = np.arange(5, dtype=np.int64)                       # rides inline in the header
+    shared, inline = wire.Shared(big), wire.Shared(small)
+    assert shared.frame is not None and inline.frame is None
+    for rid in (1, 2):                                         # the same frame, sent twice
+        wire.send(a, {"id": rid}, [shared, inline])
+    for rid in (1, 2):
+        assert b.poll(5000)
+        header, (got_big, got_small) = wire.recv(b)
+        assert header["id"] == rid
+        np.testing.assert_array_equal(got_big, big)
+        np.testing.assert_array_equal(got_small, small)
+        assert got_big.dtype == np.float64 and got_small.dtype == np.int64
+
+
 def _frames(header, *payload):
     return [msgpack.packb(header)] + list(payload)
 
