@@ -113,6 +113,42 @@ def _fc_backward_grad(i, o, g, attrs):
     return [d_og.reshape(og.shape), d_x.reshape(data.shape), nd.dot(og2, a, transpose_a=True)]
 
 
+@register("_FullyConnected_relu", inputs=_fc_inputs, infer_shape=_fc_infer_shape)
+def fully_connected_relu(xp, data, weight, *bias, num_hidden, no_bias=False, flatten=True):
+    """``Activation(FullyConnected(...), act_type='relu')`` in one op: the graph executor
+    puts it where a traced graph has that pair (the ReLU ``Dense`` layers)."""
+    out = fully_connected.forward(xp, data, weight, *bias, num_hidden=num_hidden, no_bias=no_bias,
+                                  flatten=flatten)
+    return xp.maximum(out, 0, out=out)
+
+
+@fully_connected_relu.def_grad
+def _fc_relu_grad(i, o, g, attrs):
+    keys = {"flatten": attrs["flatten"], "no_bias": len(i) < 3}
+    return list(G.nd().invoke(_backward_FullyConnected_relu, [g[0], o[0], i[0], i[1]], keys))
+
+
+def _fc_relu_backward(xp, ograd, out, data, weight, *, flatten=True, no_bias=False, need_data=True):
+    """:func:`_fc_backward` of ``ograd`` masked where the ReLU output ``out`` is not positive."""
+    return _fc_backward(xp, ograd * (out > 0), data, weight, flatten=flatten, no_bias=no_bias,
+                        need_data=need_data)
+
+
+_backward_FullyConnected_relu = register("_backward_FullyConnected_relu",
+                                         num_outputs=_fc_backward_outputs)(_fc_relu_backward)
+_fc_relu_backward.prune_outputs = _fc_backward.prune_outputs
+
+
+@_backward_FullyConnected_relu.def_grad
+def _fc_relu_backward_grad(i, o, g, attrs):
+    """Second order: :func:`_fc_backward_grad` at the masked output gradient, its ``og``
+    part masked again; the mask is piecewise constant, so ``out`` gets none."""
+    og, out, data, weight = i
+    mask = out > 0
+    d_og, d_x, d_w = _fc_backward_grad([og * mask, data, weight], None, g, attrs)
+    return [d_og * mask, None, d_x, d_w]
+
+
 # ---------------------------------------------------------------------------- activations
 def _sigmoid(xp, x):
     # the tanh form never overflows, unlike 1 / (1 + exp(-x))

@@ -215,3 +215,27 @@ def test_log_softmax_with_another_reader_is_not_fused():
     ex = _cross_entropy(x, label, extra_reader=True).simple_bind(mx.cpu(), x=(2, 3), label=(2,))
     names = [s[-1].op_name for s in ex._plan.steps]
     assert "log_softmax" in names and "pick" in names and "_log_softmax_pick" not in names
+
+
+def test_fully_connected_relu_runs_fused_and_keeps_both_gradients():
+    """A ReLU Activation of a FullyConnected that nothing else reads runs as one
+    _FullyConnected_relu step; outputs and gradients (data, weight, bias) match NumPy on
+    the traced and the replayed backward; a FullyConnected output that is also a head is
+    not fused."""
+    x = mx.sym.var("x")
+    h = mx.sym.Activation(mx.sym.FullyConnected(x, num_hidden=3, name="fc"), act_type="relu")
+    ex = mx.sym.sum(h * h).simple_bind(mx.cpu(), x=(4, 5))
+    assert [s[-1].op_name for s in ex._plan.steps][0] == "_FullyConnected_relu"
+    for seed in range(3):
+        rs = np.random.RandomState(seed)
+        xv, w, b = rs.uniform(-1, 1, (4, 5)), rs.uniform(-1, 1, (3, 5)), rs.uniform(-1, 1, 3)
+        ex.forward(is_train=True, x=xv, fc_weight=w, fc_bias=b)
+        ex.backward()
+        y = np.maximum(xv @ w.T + b, 0)
+        og = 2 * y
+        np.testing.assert_allclose(ex.grad_dict["x"].asnumpy(), og @ w, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ex.grad_dict["fc_weight"].asnumpy(), og.T @ xv, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ex.grad_dict["fc_bias"].asnumpy(), og.sum(0), rtol=1e-5, atol=1e-6)
+    fc = mx.sym.FullyConnected(x, num_hidden=3, name="fc")
+    plan = mx.sym.Group([fc, mx.sym.Activation(fc, act_type="relu")]).simple_bind(mx.cpu(), x=(4, 5))._plan
+    assert [s[-1].op_name for s in plan.steps] == ["FullyConnected", "Activation"]
