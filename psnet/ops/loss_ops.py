@@ -158,14 +158,22 @@ def _picked_index(xp, data, index, axis, mode):
     return axis, idx.reshape(idx.shape[:axis] + (1,) + idx.shape[axis:])
 
 
+def _take(xp, a, idx, axis):
+    """``take_along_axis(a, idx, axis)``; along the last axis (the usual class axis) by
+    fancy indexing, which skips ``take_along_axis``'s Python layers."""
+    if axis != a.ndim - 1:
+        return xp.take_along_axis(a, idx, axis=axis)
+    return a.reshape(-1, a.shape[-1])[xp.arange(idx.size), idx.reshape(-1)].reshape(idx.shape)
+
+
 @register("_log_softmax_pick")
 def log_softmax_pick(xp, data, index, axis=-1, keepdims=False, mode="clip"):
     """``pick(log_softmax(data, axis), index, axis, keepdims, mode)`` in one op: the graph
     executor puts it where a traced graph has that pair (the cross-entropy losses), so the
     step and its gradient replay as one call each."""
     axis, idx = _picked_index(xp, data, index, int(axis), mode)
-    r = xp.take_along_axis(_log_softmax_np(xp, data, axis), idx, axis=axis)
-    return r if keepdims else r.squeeze(axis)
+    r = _take(xp, _log_softmax_np(xp, data, axis), idx, axis)
+    return r if keepdims else r.reshape(r.shape[:axis] + r.shape[axis + 1:])
 
 
 @log_softmax_pick.def_grad
@@ -181,7 +189,11 @@ def _lsp_backward(xp, ograd, data, index, axis=-1, keepdims=False, mode="clip"):
     og = ograd if keepdims else xp.expand_dims(ograd, axis)
     gx = _softmax_np(xp, data, axis)
     gx *= -og
-    xp.put_along_axis(gx, idx, xp.take_along_axis(gx, idx, axis=axis) + og, axis=axis)
+    if axis == data.ndim - 1:
+        flat = gx.reshape(-1, gx.shape[-1])
+        flat[xp.arange(idx.size), idx.reshape(-1)] += og.reshape(-1)
+    else:
+        xp.put_along_axis(gx, idx, xp.take_along_axis(gx, idx, axis=axis) + og, axis=axis)
     return gx
 
 
