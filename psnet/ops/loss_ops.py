@@ -9,6 +9,7 @@ label gets no gradient.
 from ..base import MXNetError, NotSupportedError, ShapeError
 from .registry import register
 from . import _grad_util as G
+from .indexing import _as_index
 from .nn import _log_softmax_np, _sigmoid, _softmax_np
 
 
@@ -150,7 +151,6 @@ _regression("MAERegressionOutput", lambda xp, x: x.copy(), lambda d: (d > 0) - (
 # ------------------------------------------------ log_softmax -> pick, fused for cached graphs
 def _picked_index(xp, data, index, axis, mode):
     """(axis in range, integer indices with the picked axis kept as size 1), as ``pick``."""
-    from .indexing import _as_index
     axis %= data.ndim
     if index.ndim == data.ndim:
         index = index.reshape(index.shape[:axis] + index.shape[axis + 1:])
@@ -166,30 +166,39 @@ def _take(xp, a, idx, axis):
     return a.reshape(-1, a.shape[-1])[xp.arange(idx.size), idx.reshape(-1)].reshape(idx.shape)
 
 
-@register("_log_softmax_pick")
+@register("_log_softmax_pick", num_outputs=2, num_visible_outputs=1)
 def log_softmax_pick(xp, data, index, axis=-1, keepdims=False, mode="clip"):
     """``pick(log_softmax(data, axis), index, axis, keepdims, mode)`` in one op: the graph
     executor puts it where a traced graph has that pair (the cross-entropy losses), so the
-    step and its gradient replay as one call each."""
+    step and its gradient replay as one call each.  A second, hidden output keeps
+    ``softmax(data, axis)`` for the gradient (which then costs no exponentials)."""
     axis, idx = _picked_index(xp, data, index, int(axis), mode)
-    r = _take(xp, _log_softmax_np(xp, data, axis), idx, axis)
-    return r if keepdims else r.reshape(r.shape[:axis] + r.shape[axis + 1:])
+    shifted = data - data.max(axis=axis, keepdims=True)
+    prob = xp.exp(shifted)
+    total = prob.sum(axis=axis, keepdims=True)
+    r = _take(xp, shifted, idx, axis) - xp.log(total)  # both keep the axis as size 1
+    prob /= total
+    return (r if keepdims else r.reshape(r.shape[:axis] + r.shape[axis + 1:])), prob
 
 
 @log_softmax_pick.def_grad
 def _log_softmax_pick_grad(i, o, g, attrs):
     keys = {"axis": attrs["axis"], "keepdims": attrs["keepdims"], "mode": attrs["mode"]}
-    return [G.nd().invoke(_backward_log_softmax_pick, [g[0], i[0], i[1]], keys), None]
+    prob = o[1]
+    if type(prob._ag) is tuple:
+        # create_graph: the tape sends no gradient back through a hidden output, so the
+        # second derivative needs the softmax as a recorded function of the data
+        prob = G.nd().softmax(i[0], axis=int(attrs["axis"]))
+    return [G.nd().invoke(_backward_log_softmax_pick, [g[0], prob, i[1]], keys), None]
 
 
-def _lsp_backward(xp, ograd, data, index, axis=-1, keepdims=False, mode="clip"):
-    """The data gradient of :func:`log_softmax_pick`: ``og * (onehot(index) - softmax(data))``
-    with ``og`` spread along ``axis``."""
-    axis, idx = _picked_index(xp, data, index, int(axis), mode)
-    og = ograd if keepdims else xp.expand_dims(ograd, axis)
-    gx = _softmax_np(xp, data, axis)
-    gx *= -og
-    if axis == data.ndim - 1:
+def _lsp_backward(xp, ograd, prob, index, axis=-1, keepdims=False, mode="clip"):
+    """The data gradient of :func:`log_softmax_pick`, ``og * (onehot(index) - prob)``, from
+    the softmax ``prob`` of the data, with ``og`` spread along ``axis``."""
+    axis, idx = _picked_index(xp, prob, index, int(axis), mode)
+    og = ograd if keepdims else ograd.reshape(ograd.shape[:axis] + (1,) + ograd.shape[axis:])
+    gx = prob * -og
+    if axis == prob.ndim - 1:
         flat = gx.reshape(-1, gx.shape[-1])
         flat[xp.arange(idx.size), idx.reshape(-1)] += og.reshape(-1)
     else:
@@ -202,15 +211,12 @@ _backward_log_softmax_pick = register("_backward_log_softmax_pick")(_lsp_backwar
 
 @_backward_log_softmax_pick.def_grad
 def _lsp_backward_grad(i, o, g, attrs):
-    """Second order, with head ``a`` on gx = og (onehot - p): d og = pick(a) - sum(a p) over
-    the axis, d data = -p (v - sum(v p)) with v = a og (the softmax VJP)."""
+    """With head ``a`` on gx = og (onehot - p): d og = pick(a) - sum(a p) over the axis,
+    d p = -a og."""
     nd = G.nd()
-    og, data, index = i
+    og, prob, index = i
     a, axis, keep = g[0], int(attrs["axis"]), attrs["keepdims"]
-    p = nd.softmax(data, axis=axis)
     og_b = og if keep else nd.expand_dims(og, axis=axis)
     d_og = nd.pick(a, index, axis=axis, keepdims=keep, mode=attrs["mode"]) \
-        - nd.sum(a * p, axis=axis, keepdims=keep)
-    v = nd.broadcast_mul(a, og_b)
-    d_data = -p * nd.broadcast_sub(v, nd.sum(v * p, axis=axis, keepdims=True))
-    return [d_og, d_data, None]
+        - nd.sum(a * prob, axis=axis, keepdims=keep)
+    return [d_og, -nd.broadcast_mul(a, og_b), None]

@@ -50,6 +50,11 @@ def _reduction(name, method, grad, aliases=(), doc=None):
             axes = axis  # the common single axis, as NumPy takes it
         else:
             axes = norm_axes(data.ndim, axis, exclude)
+            if not nan_aware and all(data.shape[a] == 1 for a in axes):
+                # over axes of length 1 (a Gluon loss's mean over (batch, 1)) the values stay
+                shape = kept_shape(data.shape, axes) if keepdims else \
+                    tuple(d for k, d in enumerate(data.shape) if k not in axes)
+                return data.reshape(shape or (1,)).copy()
         if nan_aware:
             r = getattr(xp, method)(data, axis=axes, keepdims=keepdims)
         else:

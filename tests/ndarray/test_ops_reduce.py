@@ -32,6 +32,27 @@ def test_exclude_reduces_the_other_axes(name):
     np.testing.assert_allclose(r.asnumpy(), REDUCTIONS[name](x, axis=1, keepdims=True), rtol=1e-5)
 
 
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_reduction_over_length_one_axes_keeps_values_in_a_new_array(name, keepdims):
+    """A Gluon loss's mean over (batch, 1): the values as they are (NaN-aware ones still
+    map NaN), in a fresh array, with its gradient spread back."""
+    x = np.array([[0.5], [np.nan], [-2.0]], dtype=np.float32)
+    a = mx.nd.array(x)
+    r = getattr(mx.nd, name)(a, axis=0, exclude=True, keepdims=keepdims)
+    want = REDUCTIONS[name](x, axis=1, keepdims=keepdims)
+    assert r.shape == want.shape
+    np.testing.assert_array_equal(r.asnumpy(), want)
+    r[:] = 7
+    np.testing.assert_array_equal(a.asnumpy(), x)
+    b = mx.nd.array([[1.0], [2.0]])
+    b.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.mean(b, axis=0, exclude=True) * mx.nd.array([3.0, 4.0])
+    y.backward()
+    assert b.grad.asnumpy().tolist() == [[3.0], [4.0]]
+
+
 def test_full_reduction_has_shape_one_and_dtype_is_kept():
     a = mx.nd.array([[1, 4, 9], [16, 5, 2]], dtype="int32")
     s = a.sum()
