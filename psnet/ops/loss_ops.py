@@ -7,10 +7,10 @@ gradient of the matching loss with respect to the input, computed from the label
 label gets no gradient.
 """
 from ..base import MXNetError, NotSupportedError, ShapeError
-from .registry import register
+from .registry import get as _get_op, register
 from . import _grad_util as G
 from .indexing import _as_index
-from .nn import _log_softmax_np, _sigmoid, _softmax_np
+from .nn import _log_softmax_np, _sigmoid, _softmax_np, max_keepdims
 
 
 def _int_labels(xp, label, nclass, op):
@@ -158,52 +158,52 @@ def _picked_index(xp, data, index, axis, mode):
     return axis, idx.reshape(idx.shape[:axis] + (1,) + idx.shape[axis:])
 
 
-def _take(xp, a, idx, axis):
-    """``take_along_axis(a, idx, axis)``; along the last axis (the usual class axis) by
-    fancy indexing, which skips ``take_along_axis``'s Python layers."""
-    if axis != a.ndim - 1:
-        return xp.take_along_axis(a, idx, axis=axis)
-    return a.reshape(-1, a.shape[-1])[xp.arange(idx.size), idx.reshape(-1)].reshape(idx.shape)
-
-
 @register("_log_softmax_pick", num_outputs=2, num_visible_outputs=1)
 def log_softmax_pick(xp, data, index, axis=-1, keepdims=False, mode="clip"):
     """``pick(log_softmax(data, axis), index, axis, keepdims, mode)`` in one op: the graph
     executor puts it where a traced graph has that pair (the cross-entropy losses), so the
-    step and its gradient replay as one call each.  A second, hidden output keeps
-    ``softmax(data, axis)`` for the gradient (which then costs no exponentials)."""
+    step and its gradient replay as one call each.  A second, hidden output keeps the
+    derivative ``onehot(index) - softmax(data)`` for the gradient, which is then one
+    product."""
     axis, idx = _picked_index(xp, data, index, int(axis), mode)
-    shifted = data - data.max(axis=axis, keepdims=True)
-    prob = xp.exp(shifted)
-    total = prob.sum(axis=axis, keepdims=True)
-    r = _take(xp, shifted, idx, axis) - xp.log(total)  # both keep the axis as size 1
-    prob /= total
-    return (r if keepdims else r.reshape(r.shape[:axis] + r.shape[axis + 1:])), prob
+    shifted = data - max_keepdims(xp, data, axis)
+    e = xp.exp(shifted)
+    total = e.sum(axis=axis, keepdims=True)
+    slope = xp.divide(e, total, out=e)
+    xp.negative(slope, out=slope)
+    if axis == data.ndim - 1:  # the class axis: flat positions of the picked entries
+        n = data.shape[-1]
+        pos = xp.arange(0, idx.size * n, n) + idx.reshape(-1)
+        r = shifted.reshape(-1)[pos].reshape(idx.shape)
+        slope.reshape(-1)[pos] += 1
+    else:
+        r = xp.take_along_axis(shifted, idx, axis=axis)
+        xp.put_along_axis(slope, idx, xp.take_along_axis(slope, idx, axis=axis) + 1, axis=axis)
+    r -= xp.log(total)  # both keep the axis as size 1
+    return (r if keepdims else r.reshape(r.shape[:axis] + r.shape[axis + 1:])), slope
 
 
 @log_softmax_pick.def_grad
 def _log_softmax_pick_grad(i, o, g, attrs):
-    keys = {"axis": attrs["axis"], "keepdims": attrs["keepdims"], "mode": attrs["mode"]}
-    prob = o[1]
-    if type(prob._ag) is tuple:
+    keys = {"axis": attrs["axis"], "keepdims": attrs["keepdims"]}
+    if type(o[1]._ag) is tuple:
         # create_graph: the tape sends no gradient back through a hidden output, so the
-        # second derivative needs the softmax as a recorded function of the data
-        prob = G.nd().softmax(i[0], axis=int(attrs["axis"]))
-    return [G.nd().invoke(_backward_log_softmax_pick, [g[0], prob, i[1]], keys), None]
+        # second derivative goes through the gradients of the pair this op stands for
+        pick_attrs = {"axis": attrs["axis"], "keepdims": attrs["keepdims"], "mode": attrs["mode"]}
+        logp = G.nd().log_softmax(i[0], axis=int(attrs["axis"]))
+        g_logp = _get_op("pick").grad([logp, i[1]], None, g, pick_attrs)[0]
+        return [_get_op("log_softmax").grad([i[0]], [logp], [g_logp],
+                                            _get_op("log_softmax").full_attrs({"axis": attrs["axis"]}))[0],
+                None]
+    return [G.nd().invoke(_backward_log_softmax_pick, [g[0], o[1]], keys), None]
 
 
-def _lsp_backward(xp, ograd, prob, index, axis=-1, keepdims=False, mode="clip"):
-    """The data gradient of :func:`log_softmax_pick`, ``og * (onehot(index) - prob)``, from
-    the softmax ``prob`` of the data, with ``og`` spread along ``axis``."""
-    axis, idx = _picked_index(xp, prob, index, int(axis), mode)
+def _lsp_backward(xp, ograd, slope, axis=-1, keepdims=False):
+    """The data gradient of :func:`log_softmax_pick` from its hidden output ``slope``
+    (``onehot(index) - softmax(data)``): ``ograd`` spread along ``axis``, times ``slope``."""
+    axis = int(axis) % slope.ndim
     og = ograd if keepdims else ograd.reshape(ograd.shape[:axis] + (1,) + ograd.shape[axis:])
-    gx = prob * -og
-    if axis == prob.ndim - 1:
-        flat = gx.reshape(-1, gx.shape[-1])
-        flat[xp.arange(idx.size), idx.reshape(-1)] += og.reshape(-1)
-    else:
-        xp.put_along_axis(gx, idx, xp.take_along_axis(gx, idx, axis=axis) + og, axis=axis)
-    return gx
+    return slope * og
 
 
 _backward_log_softmax_pick = register("_backward_log_softmax_pick")(_lsp_backward)
@@ -211,12 +211,9 @@ _backward_log_softmax_pick = register("_backward_log_softmax_pick")(_lsp_backwar
 
 @_backward_log_softmax_pick.def_grad
 def _lsp_backward_grad(i, o, g, attrs):
-    """With head ``a`` on gx = og (onehot - p): d og = pick(a) - sum(a p) over the axis,
-    d p = -a og."""
+    """With head ``a`` on gx = og * slope: d og = sum(a slope) over the axis, d slope = a og."""
     nd = G.nd()
-    og, prob, index = i
+    og, slope = i
     a, axis, keep = g[0], int(attrs["axis"]), attrs["keepdims"]
     og_b = og if keep else nd.expand_dims(og, axis=axis)
-    d_og = nd.pick(a, index, axis=axis, keepdims=keep, mode=attrs["mode"]) \
-        - nd.sum(a * prob, axis=axis, keepdims=keep)
-    return [d_og, -nd.broadcast_mul(a, og_b), None]
+    return [nd.sum(a * slope, axis=axis, keepdims=keep), nd.broadcast_mul(a, og_b)]

@@ -41,13 +41,19 @@ def test_log_softmax_pick_matches_the_pair_to_second_order(axis, keepdims):
                                rtol=1e-10, atol=1e-12)
 
 
-def test_log_softmax_pick_keeps_the_softmax_as_a_hidden_output():
+def test_log_softmax_pick_keeps_its_derivative_as_a_hidden_output():
+    """The hidden output is onehot(index) - softmax(data) (index clipped, as pick does)."""
     x = np.random.RandomState(2).uniform(-2, 2, (2, 5)).astype(np.float32)
-    out, prob = registry.get("_log_softmax_pick").forward(np, x, np.array([1.0, 4.0]), axis=-1)
-    want = np.exp(x - x.max(1, keepdims=True))
-    want /= want.sum(1, keepdims=True)
-    np.testing.assert_allclose(prob, want, rtol=1e-6)
-    np.testing.assert_allclose(out, np.log(want[[0, 1], [1, 4]]), rtol=1e-5)
+    for axis in (-1, 0):
+        index = np.array([1.0, 9.0]) if axis == -1 else np.array([0.0, 1.0, 1.0, 0.0, 7.0])
+        out, slope = registry.get("_log_softmax_pick").forward(np, x, index, axis=axis)
+        p = np.exp(x - x.max(axis, keepdims=True))
+        p /= p.sum(axis, keepdims=True)
+        idx = np.expand_dims(np.minimum(index.astype(int), x.shape[axis] - 1), axis)
+        onehot = np.zeros_like(p)
+        np.put_along_axis(onehot, idx, 1, axis=axis)
+        np.testing.assert_allclose(slope, onehot - p, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(out, np.log(np.take_along_axis(p, idx, axis)).reshape(-1), rtol=1e-5)
     assert mx.nd._log_softmax_pick(mx.nd.array(x), mx.nd.array([1, 4])).shape == (2,)
 
 
