@@ -30,13 +30,22 @@ class _AutogradState:
 
 ag_state = _AutogradState()
 _record = None  # psnet.autograd.tape.record_op, bound on first recorded call
+_tape_module = None
+
+
+def _tape():
+    """:mod:`psnet.autograd.tape`, bound on first use (it imports this module)."""
+    global _tape_module
+    if _tape_module is None:
+        from ..autograd import tape
+        _tape_module = tape
+    return _tape_module
 
 
 def _get_recorder():
     global _record
     if _record is None:
-        from ..autograd.tape import record_op
-        _record = record_op
+        _record = _tape().record_op
     return _record
 
 
@@ -310,8 +319,7 @@ class NDArray:
     # ------------------------------------------------------------------ autograd
     def attach_grad(self, grad_req="write", stype=None):
         """Allocate a gradient buffer and mark this array as a variable to differentiate."""
-        from ..autograd.tape import mark_leaf
-        mark_leaf(self, zeros(self.shape, ctx=self._ctx, dtype=self._data.dtype), grad_req)
+        _tape().mark_leaf(self, zeros(self.shape, ctx=self._ctx, dtype=self._data.dtype), grad_req)
 
     def detach(self):
         """The same values, cut from the autograd graph."""
@@ -319,8 +327,7 @@ class NDArray:
 
     def backward(self, out_grad=None, retain_graph=False, train_mode=True):
         """Compute gradients of this array w.r.t. the variables it was recorded from."""
-        from ..autograd.tape import backward
-        backward([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
+        _tape().backward([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
 
     # ------------------------------------------------------------------ Python protocol
     def __len__(self):

@@ -114,6 +114,7 @@ class GraphPlan:
         inputs = arg_nodes + aux_nodes
         self.num_args = len(arg_nodes)
         self.input_names = [n.name for n in inputs]
+        self.num_inputs = len(inputs)
         slot = {(id(n), 0): i for i, n in enumerate(inputs)}
         nxt = len(inputs)
         steps = []
@@ -215,9 +216,8 @@ class GraphPlan:
         """
         steps, live = self.backward_steps(wanted)
         xp = ctx.backend.xp
-        given = tuple(g is not None for g in head_grads)
-        sig = (is_train, tuple(wanted), given) + tuple((v.shape, v.dtype.char)
-                                                       for v in vals[:len(self.input_names)])
+        given = tuple([g is not None for g in head_grads])
+        sig = (is_train, tuple(wanted), given, *[(v.shape, v.dtype) for v in vals[:self.num_inputs]])
         programs = self._programs.get(sig)
         if programs is None:
             programs = self._programs[sig] = [None] * len(steps)

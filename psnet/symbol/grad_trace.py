@@ -23,13 +23,15 @@ class _Untraceable(Exception):
 
 
 def call_op(fwd, xp, regs, ins, attrs):
-    """``fwd(xp, *[regs[i] for i in ins], **attrs)``, with one and two inputs spelled out
+    """``fwd(xp, *[regs[i] for i in ins], **attrs)``, with up to three inputs spelled out
     (building the argument list costs as much as a small op's own work)."""
     n = len(ins)
     if n == 1:
         return fwd(xp, regs[ins[0]], **attrs)
     if n == 2:
         return fwd(xp, regs[ins[0]], regs[ins[1]], **attrs)
+    if n == 3:
+        return fwd(xp, regs[ins[0]], regs[ins[1]], regs[ins[2]], **attrs)
     return fwd(xp, *[regs[i] for i in ins], **attrs)
 
 
