@@ -66,7 +66,7 @@ class _Slot:
         self.value = value
         self.shared = None      # wire.Shared of value, built by the first sync answer
         self.merged = None      # sum of this round's pushes
-        self.owned = False      # merged is our own buffer (else a received frame's)
+        self.owned = False      # merged may be summed into in place
         self.pushed = set()     # ranks that pushed into this round
         self.backlog = []       # (rank, array) pushed again before the round completed
 
@@ -376,8 +376,11 @@ class Server:
             slot.backlog.append((rank, arr))
             return
         if slot.merged is None:     # adopt the received buffer: no copy
-            slot.merged, slot.owned = arr.astype(slot.value.dtype, copy=False), False
-        elif not slot.owned:        # the first sum allocates
+            # a received frame is this server's own memory: when writable, later pushes
+            # are summed into it in place (no allocation; a 64 MB one costs page faults)
+            slot.merged = arr.astype(slot.value.dtype, copy=False)
+            slot.owned = slot.merged.flags.writeable
+        elif not slot.owned:        # a read-only first push (carried in the header): the sum allocates
             slot.merged, slot.owned = np.add(slot.merged, arr, dtype=slot.value.dtype), True
         else:
             slot.merged += arr

@@ -11,6 +11,7 @@ kv = mx.kv.create('dist_sync')
 r, W = kv.rank, kv.num_workers
 shapes = {k: (k % 5 + 1, 3) for k in range(12)}
 shapes[100] = (50, 40)                      # 2000 elements > the bound: sliced over the servers
+shapes[300] = (400, 100)                    # whole or sliced, it travels in its own frames (>= 64 KB)
 keys = sorted(shapes)
 kv.init(keys, [mx.nd.full(shapes[k], k * (r + 1)) for k in keys])
 out = [mx.nd.zeros(shapes[k]) for k in keys]
