@@ -13,7 +13,7 @@ from ..ops import registry
 from ..ops.shape import infer_reshape
 from .ndarray import NDArray, ag_state, from_backend, invoke
 
-__all__ = ["make_function", "install_functions", "FLUENT_METHODS", "ARRAY_OR_SCALAR"]
+__all__ = ["make_function", "install_functions", "install_linalg", "FLUENT_METHODS", "ARRAY_OR_SCALAR"]
 
 
 def _bind(op, args, kwargs):
@@ -203,13 +203,14 @@ def install_functions(namespace):
             fn = namespace[name]
             setattr(NDArray, name, _fluent(fn, registry.get(name)) if name in registered else fn)
     NDArray.reshape = _reshape_method
-    _install_linalg(namespace)
+    install_linalg(namespace)
 
 
-def _install_linalg(namespace):
-    """``mx.nd.linalg.<name>``: the ``linalg_<name>`` functions under MXNet's sub-namespace."""
+def install_linalg(namespace):
+    """``<namespace>.linalg.<name>`` (``mx.nd.linalg``, ``mx.sym.linalg``): the ``linalg_<name>``
+    functions of ``namespace`` under MXNet's sub-namespace."""
     mod = types.ModuleType(namespace["__name__"] + ".linalg",
-                           "``mx.nd.linalg``: the ``linalg_*`` operators without their prefix.")
+                           "The ``linalg_*`` operators without their prefix.")
     for name in registry.list_ops():
         if name.startswith("linalg_"):
             setattr(mod, name[len("linalg_"):], namespace[name])
