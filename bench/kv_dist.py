@@ -3,7 +3,8 @@
 2 workers, 1 and 2 servers, one float32 key of 4 KB / 1 MB / 16 MB / 64 MB.  A round is
 ``push`` then ``pull`` of the key by every worker; reported: the round time and the
 per-worker throughput ``key bytes / round time`` (the measure bench/zmq_limit.py uses for
-its raw request/response ceiling).  MXNet runs when ``$MXNET_PYTHON`` or
+its raw request/response ceiling), next to raw pyzmq's request/response ceiling and the same
+sync round written in minimal raw pyzmq (``measure_sync``).  MXNet runs when ``$MXNET_PYTHON`` or
 ``~/mxref/bin/python`` has mxnet 1.9.1 (its pip build includes the dist kvstore); its
 roles start with the same DMLC_* variables, by importing mxnet.
 
@@ -23,7 +24,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from launcher import cluster  # noqa: E402
 from launcher.supervisor import Spec, Supervisor  # noqa: E402
 from mxref import mxnet_python  # noqa: E402
-from zmq_limit import measure, parse_size, rounds_for  # noqa: E402
+from zmq_limit import measure, measure_sync, parse_size, rounds_for  # noqa: E402
 
 WORKER = r"""
 import sys, time
@@ -100,14 +101,19 @@ def main():
     args = parser.parse_args()
     sizes = [parse_size(s) for s in args.sizes]
     mxpy = mxnet_python()
-    raw = {}
+    raw, sync = {}, {}
     for _ in range(args.repeat):
         for s in sizes:
             t = measure(s, clients=2)
             raw[s] = min(t, raw.get(s, t))
-    print("2 workers; GB/s = key bytes / round time, per worker; ratios are psnet / other")
-    print("%-9s %-4s %-5s | %9s %9s %9s | %7s %7s %7s | %8s %8s" % (
-        "round", "srv", "size", "psnet ms", "mxnet ms", "zmq ms", "psnet", "mxnet", "zmq", "vs mxnet", "vs zmq"))
+            for mode in ("push+pull", "pushpull"):
+                t = measure_sync(s, clients=2, pull=mode == "push+pull")[0]
+                sync[(mode, s)] = min(t, sync.get((mode, s), t))
+    print("2 workers; GB/s = key bytes / round time, per worker; ratios are psnet / other;")
+    print("zmq = raw pyzmq request/response, sync = the same sync round in raw pyzmq (bench/zmq_limit.py)")
+    print("%-9s %-4s %-5s | %9s %9s %9s %9s | %7s %7s %7s | %8s %8s %8s" % (
+        "round", "srv", "size", "psnet ms", "mxnet ms", "zmq ms", "sync ms", "psnet", "mxnet", "zmq",
+        "vs mxnet", "vs zmq", "vs sync"))
     for servers in args.servers:
         ps, mx = {}, {}
         for _ in range(args.repeat):   # alternating evens out a machine whose load changes
@@ -117,10 +123,10 @@ def main():
         for mode in ("push+pull", "pushpull"):
             for text, s in zip(args.sizes, sizes):
                 pst, mxt = ps[(mode, s)], mx.get((mode, s))
-                print("%-9s %-4d %-5s | %9.3f %9s %9.3f | %7.2f %7s %7.2f | %8s %8.2f" % (
+                print("%-9s %-4d %-5s | %9.3f %9s %9.3f %9.3f | %7.2f %7s %7.2f | %8s %8.2f %8.2f" % (
                     mode, servers, text, pst * 1e3, "%.3f" % (mxt * 1e3) if mxt else "-", raw[s][0] * 1e3,
-                    s / pst / 1e9, "%.2f" % (s / mxt / 1e9) if mxt else "-", raw[s][1],
-                    "%.2f" % (mxt / pst) if mxt else "-", raw[s][0] / pst))
+                    sync[(mode, s)] * 1e3, s / pst / 1e9, "%.2f" % (s / mxt / 1e9) if mxt else "-", raw[s][1],
+                    "%.2f" % (mxt / pst) if mxt else "-", raw[s][0] / pst, sync[(mode, s)] / pst))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,16 @@ frames on both sides.  Reported per size and client count: the round time and th
 per-client throughput ``SIZE / round time`` (the same "key bytes per round" measure
 bench/kv_dist.py uses), plus the sum over clients.
 
+A second ceiling, ``measure_sync``, is the same traffic shaped as a synchronous
+parameter-server round in minimal raw pyzmq: every client pushes a float32 payload, the
+server sums the pushes of all clients and only then answers each of them with the sum
+(one shared zero-copy frame), and each client copies the answer into its own output
+array.  ``pull=True`` sends the push and a separate pull request (the ``push`` then
+``pull`` calls of a KVStore), otherwise one message carries both (``pushpull``).  It is
+what a dist_sync store costs with no Python of its own: the request/response ceiling
+lets every client run free, a sync round makes each wait for the slowest push and the
+sum.
+
     python bench/zmq_limit.py [--clients 1 2] [--sizes 4K 1M 16M 64M]
 """
 import argparse
@@ -15,7 +25,7 @@ import time
 import numpy as np
 import zmq
 
-__all__ = ["measure", "rounds_for", "parse_size"]
+__all__ = ["measure", "measure_sync", "rounds_for", "parse_size"]
 
 
 def parse_size(text):
@@ -61,37 +71,105 @@ def _client(port, size, rounds, start, result_q):
     ctx.term()
 
 
-def measure(size, clients=1, rounds=None):
-    """``(seconds per round, GB/s per client)`` for ``clients`` concurrent clients."""
-    rounds = rounds or rounds_for(size)
+def _sync_server(port_q, clients, rounds):
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.ROUTER)
+    port_q.put(sock.bind_to_random_port("tcp://127.0.0.1"))
+    for _ in range(rounds + 2):
+        total, waiting = None, []
+        while len(waiting) < clients:
+            frames = sock.recv_multipart(copy=False)
+            if len(frames) == 3:   # a push: [ident, header, payload]
+                arr = np.frombuffer(frames[2].buffer, np.float32)
+                if total is None:
+                    total = arr    # a received frame is writable: sum into it
+                else:
+                    total += arr
+            if len(frames) == 2 or frames[1].bytes == b"pushpull":
+                waiting.append(frames[0].bytes)
+        answer = zmq.Frame(total, copy=False)
+        for ident in waiting:
+            sock.send_multipart([ident, b"ok", answer], copy=False)
+    sock.close(linger=1000)
+    ctx.term()
+
+
+def _sync_client(port, size, rounds, pull, start, result_q):
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.DEALER)
+    sock.connect("tcp://127.0.0.1:%d" % port)
+    payload, out = np.ones(size // 4, np.float32), np.empty(size // 4, np.float32)
+
+    def one_round():
+        if pull:
+            sock.send_multipart([b"push", payload], copy=False)
+            sock.send(b"pull")
+        else:
+            sock.send_multipart([b"pushpull", payload], copy=False)
+        frames = sock.recv_multipart(copy=False)
+        out[:] = np.frombuffer(frames[1].buffer, np.float32)
+    for _ in range(2):
+        one_round()
+    start.wait()
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        one_round()
+    result_q.put(time.perf_counter() - t0)
+    sock.close(linger=0)
+    ctx.term()
+
+
+def _run(server, server_args, client, client_args, clients):
+    """Seconds per round (mean over clients) of one server and ``clients`` client processes."""
     mpc = mp.get_context("fork")
     port_q, result_q, start = mpc.Queue(), mpc.Queue(), mpc.Barrier(clients)
-    server = mpc.Process(target=_server, args=(port_q, clients, size, rounds))
-    server.start()
+    proc = mpc.Process(target=server, args=(port_q,) + server_args)
+    proc.start()
     port = port_q.get(timeout=30)
-    procs = [mpc.Process(target=_client, args=(port, size, rounds, start, result_q)) for _ in range(clients)]
+    procs = [mpc.Process(target=client, args=(port,) + client_args + (start, result_q)) for _ in range(clients)]
     for p in procs:
         p.start()
     times = [result_q.get(timeout=300) for _ in procs]
-    for p in procs + [server]:
+    for p in procs + [proc]:
         p.join(timeout=30)
         if p.is_alive():
             p.kill()
-    per_round = float(np.mean(times)) / rounds
+    return float(np.mean(times))
+
+
+def measure_sync(size, clients=2, rounds=None, pull=False):
+    """``(seconds per round, GB/s per client)`` of the raw sync round (see the module docstring)."""
+    rounds = rounds or rounds_for(size)
+    per_round = _run(_sync_server, (clients, rounds), _sync_client, (size, rounds, pull), clients) / rounds
+    return per_round, size / per_round / 1e9
+
+
+def measure(size, clients=1, rounds=None):
+    """``(seconds per round, GB/s per client)`` for ``clients`` concurrent clients."""
+    rounds = rounds or rounds_for(size)
+    per_round = _run(_server, (clients, size, rounds), _client, (size, rounds), clients) / rounds
     return per_round, size / per_round / 1e9
 
 
 def main():
-    """Print the ceiling table."""
+    """Print the ceiling tables."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--sizes", nargs="+", default=["4K", "1M", "16M", "64M"])
     args = parser.parse_args()
+    print("request/response")
     print("%-6s %8s %12s %14s %12s" % ("size", "clients", "round ms", "GB/s/client", "GB/s total"))
     for text in args.sizes:
         for c in args.clients:
             t, gbs = measure(parse_size(text), c)
             print("%-6s %8d %12.3f %14.2f %12.2f" % (text, c, t * 1e3, gbs, gbs * c))
+    print("sync round (sum of every client's push, answered to all)")
+    print("%-6s %8s %16s %16s" % ("size", "clients", "pushpull ms", "push+pull ms"))
+    for text in args.sizes:
+        for c in args.clients:
+            one = measure_sync(parse_size(text), c)[0]
+            two = measure_sync(parse_size(text), c, pull=True)[0]
+            print("%-6s %8d %16.3f %16.3f" % (text, c, one * 1e3, two * 1e3))
 
 
 if __name__ == "__main__":
