@@ -216,16 +216,19 @@ class Trainer:
         self._allreduce_grads()
 
     def _allreduce_grads(self):
+        """Every gradient through the store in one ``pushpull`` of all keys (first layers
+        first): a dist store sends one message per server for all of them, where a call
+        per key would wait for one round trip per Parameter."""
         kv = self._kvstore
         if kv is None:
             return
-        for i, p in enumerate(self._params):
-            if p.grad_req == "null":
-                continue
-            if self._update_on_kvstore:
-                kv.pushpull(i, p.list_grad(), out=p.list_data(), priority=-i)
-            else:
-                kv.pushpull(i, p.list_grad(), priority=-i)
+        keys = [i for i, p in enumerate(self._params) if p.grad_req != "null"]
+        if not keys:
+            return
+        params = self._params
+        grads = [params[i].list_grad() for i in keys]
+        out = [params[i].list_data() for i in keys] if self._update_on_kvstore else None
+        kv.pushpull(keys, grads, out=out, priority=[-i for i in keys])
 
     def update(self, batch_size, ignore_stale_grad=False):
         """Apply the optimizer (after :meth:`allreduce_grads`), normalising by ``1 / batch_size``."""

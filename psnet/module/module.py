@@ -284,10 +284,12 @@ class Module(BaseModule):
         if kv is not None:
             if self._compression_params:
                 kv.set_gradient_compression(self._compression_params)
-            for idx, name in enumerate(self._param_names):
-                kv.init(name, self._arg_params[name])
+            names = list(self._param_names)
+            if names:   # one call each: a dist store batches the keys per server
+                kv.init(names, [self._arg_params[n] for n in names])
                 if update_on_kvstore:
-                    kv.pull(name, [e.arg_dict[name] for e in self._execs], priority=-idx)
+                    kv.pull(names, [[e.arg_dict[n] for e in self._execs] for n in names],
+                            priority=[-i for i in range(len(names))])
             if update_on_kvstore:
                 kv.set_optimizer(self._optimizer)
         if not update_on_kvstore:
@@ -330,19 +332,22 @@ class Module(BaseModule):
         """Apply the optimizer to the parameters with the current gradients."""
         self._require(self.binded and self.params_initialized and self.optimizer_initialized, "update")
         kv, n_dev = self._kvstore, len(self._execs)
-        for idx, name in enumerate(self._param_names):
-            if name in self._fixed_param_names or self._grad_req == "null":
-                continue
-            grads = [e.grad_dict[name] for e in self._execs]
-            weights = [e.arg_dict[name] for e in self._execs]
-            if self._update_on_kvstore:
-                kv.push(name, grads, priority=-idx)
-                kv.pull(name, weights, priority=-idx)
-                continue
-            if kv is not None:
-                kv.push(name, grads, priority=-idx)
-                kv.pull(name, grads, priority=-idx)
-            for k, (g, w) in enumerate(zip(grads, weights)):
+        if self._grad_req == "null":
+            return
+        todo = [(idx, name) for idx, name in enumerate(self._param_names)
+                if name not in self._fixed_param_names]
+        grads = [[e.grad_dict[name] for e in self._execs] for _, name in todo]
+        weights = [[e.arg_dict[name] for e in self._execs] for _, name in todo]
+        if kv is not None and todo:
+            # every key in one push and one pull: a dist store sends one message per server
+            # for all of them, where a call per key would wait for one round trip each
+            names, prios = [name for _, name in todo], [-idx for idx, _ in todo]
+            kv.push(names, grads, priority=prios)
+            kv.pull(names, weights if self._update_on_kvstore else grads, priority=prios)
+        if self._update_on_kvstore:
+            return
+        for (idx, _), gs, ws in zip(todo, grads, weights):
+            for k, (g, w) in enumerate(zip(gs, ws)):
                 self._updater(idx * n_dev + k, g, w)
 
     def update_metric(self, eval_metric, labels, pre_sliced=False):

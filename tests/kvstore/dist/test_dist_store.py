@@ -262,3 +262,40 @@ def test_scheduler_gives_up_when_nobody_comes(tmp_path):
     done = subprocess.run([sys.executable, "-m", "psnet.kvstore.dist.scheduler"], cwd=str(REPO), env=env,
                           capture_output=True, text=True, timeout=20)
     assert "0 of 1 servers and 0 of 1 workers registered" in done.stderr
+
+
+MODULE_FIT = """
+import numpy as np, psnet as mx
+
+def fit(kvstore):
+    rs = np.random.RandomState(0)
+    X, Y = rs.rand(40, 6).astype('float32'), rs.randint(0, 3, 40).astype('float32')
+    data = mx.sym.var('data')
+    net = mx.sym.FullyConnected(mx.sym.Activation(mx.sym.FullyConnected(data, num_hidden=5, name='fc1'),
+                                                  act_type='relu'), num_hidden=3, name='fc2')
+    mod = mx.mod.Module(mx.sym.SoftmaxOutput(net, name='softmax'), context=mx.cpu())
+    mod.fit(mx.io.NDArrayIter(X, Y, batch_size=8), num_epoch=2, kvstore=kvstore,
+            initializer=mx.init.Uniform(0.3), optimizer='sgd', optimizer_params={'learning_rate': 0.5})
+    return mod.get_params()[0]
+
+mx.random.seed(1)
+dist = fit(mx.kv.create('dist_sync'))
+mx.random.seed(1)
+alone = fit(None)
+err = max(float(np.abs(dist[k].asnumpy() - alone[k].asnumpy()).max()) for k in alone)
+moved = max(float(np.abs(alone[k].asnumpy()).max()) for k in alone)
+print("ERR", err, moved, flush=True)
+"""
+
+
+def test_module_fit_on_dist_sync_matches_one_process_on_the_same_batches(tmp_path):
+    """Every worker fits the same batches: the servers' update of the summed gradients
+    (rescaled by 1 / (batch * workers)) equals one process fitting those batches alone;
+    Module pushes and pulls all its keys in one call each."""
+    rc, out = run_job(tmp_path, MODULE_FIT, 2, 2, env={"MXNET_KVSTORE_BIGARRAY_BOUND": "20"})
+    assert rc == 0, out
+    errs = worker_lines(out, "ERR")
+    assert set(errs) == {0, 1}, out
+    for text in errs.values():
+        err, moved = map(float, text.split())
+        assert err < 1e-5 and moved > 0.1, out
