@@ -159,14 +159,13 @@ class Trainer:
 
     def _init_params(self):
         """Put the parameters that are ready into the store (the rest wait for deferred init)."""
-        waiting = []
+        waiting, ready = [], []
         if self._kvstore is not None:
             for p in self._params_to_init:
-                if p._deferred_init:
-                    waiting.append(p)
-                else:
-                    arrays = p.list_data()
-                    self._kvstore.broadcast(self._param2idx[p.name], arrays[0], arrays)
+                (waiting if p._deferred_init else ready).append(p)
+        if ready:   # one collective call for all of them (a dist init waits for every worker)
+            arrays = [p.list_data() for p in ready]
+            self._kvstore.broadcast([self._param2idx[p.name] for p in ready], [a[0] for a in arrays], arrays)
         self._params_to_init = waiting
 
     def _ready(self):
