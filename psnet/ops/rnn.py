@@ -7,7 +7,12 @@ bidirectional, p, state_outputs)`` runs a stack of ``num_layers`` recurrent laye
 ``state_outputs``, the final states ``(L*D, N, H)``.  ``parameters`` is one flat vector:
 every weight first (for each layer, for each direction: i2h ``(G*H, I_l)`` then h2h
 ``(G*H, H)``), then every bias in the same order (i2h ``(G*H,)`` then h2h), ``G`` the
-number of gates.  Dropout ``p`` applies to the inputs of layers 1.. in training.
+number of gates.  With ``projection_size`` P (LSTMP, mode ``lstm`` only) each layer's
+hidden state ``o tanh(c)`` is projected to ``r = W_r h`` (P), which is both the output
+and the recurrent state: h2h weights are ``(4H, P)``, each layer-direction's weights are
+followed by its h2r weight ``(P, H)``, layers 1.. read ``D*P`` inputs, outputs have
+``D*P`` features, ``state`` and the final hidden states are ``(L*D, N, P)`` while the
+cell states keep ``(L*D, N, H)``.  Dropout ``p`` applies to the inputs of layers 1.. in training.
 With ``use_sequence_length`` a trailing ``sequence_length`` (N,) input gives each
 sequence's valid length, with cuDNN's semantics (MXNet 1.9.1's CPU kernel ignores it):
 outputs past the end are zero, the final states are those of the last valid step, and
@@ -22,11 +27,22 @@ from .registry import register
 from ._rnn_kernels import kernel
 from . import _grad_util as G
 
-_BACKWARD_ATTRS = ("state_size", "num_layers", "bidirectional", "mode", "p", "use_sequence_length")
+_BACKWARD_ATTRS = ("state_size", "num_layers", "bidirectional", "mode", "p", "use_sequence_length",
+                   "projection_size")
 
 
 def _truthy(v):
     return v in (True, "True", "true", 1, "1")
+
+
+def _projection(v):
+    """The projection size as an int, or None (absent, ``None``, ``'None'``)."""
+    if v in (None, "None", ""):
+        return None
+    p = int(v)
+    if p <= 0:
+        raise ShapeError("RNN: projection_size must be a positive integer, got %r" % (v,))
+    return p
 
 
 def _is_lstm(attrs):
@@ -49,35 +65,47 @@ def _output_names(attrs):
 
 
 class _Geometry:
-    """Sizes of one RNN call: T, N, I, H, L, D, the kernel and the flat parameter offsets."""
+    """Sizes of one RNN call: T, N, I, H, L, D, the projection P (None without), the
+    output width ``out`` (H or P), the kernel and the flat parameter offsets."""
 
-    def __init__(self, data_shape, state_size, num_layers, bidirectional, mode):
+    def __init__(self, data_shape, state_size, num_layers, bidirectional, mode, projection_size=None):
         if len(data_shape) != 3:
             raise ShapeError("RNN: data must be 3-D (T, N, I) in TNC layout, got shape %s" % (tuple(data_shape),))
         self.t, self.n, self.i = (int(s) for s in data_shape)
         self.h, self.l = int(state_size), int(num_layers)
         self.d = 2 if _truthy(bidirectional) else 1
-        self.mode, self.k = mode, kernel(mode)
+        self.proj = _projection(projection_size)
+        self.mode, self.k = mode, kernel(mode, self.proj)
+        self.out = self.h if self.proj is None else self.proj
         gh = self.k.ngates * self.h
         self.weights, self.biases, off = [], [], 0
         for layer in range(self.l):
-            width = self.i if layer == 0 else self.d * self.h
+            width = self.i if layer == 0 else self.d * self.out
             for _ in range(self.d):
-                self.weights.append(((off, (gh, width)), (off + gh * width, (gh, self.h))))
-                off += gh * (width + self.h)
+                entries = ((off, (gh, width)), (off + gh * width, (gh, self.out)))
+                off += gh * (width + self.out)
+                if self.proj is not None:
+                    entries += ((off, (self.proj, self.h)),)
+                    off += self.proj * self.h
+                self.weights.append(entries)
         for _ in range(self.l * self.d):
             self.biases.append(((off, (gh,)), (off + gh, (gh,))))
             off += 2 * gh
         self.param_size = off
 
     def state_shape(self):
-        """Shape of ``state`` / ``state_cell`` and of the final states."""
+        """Shape of ``state`` and of the final hidden states (P wide with a projection)."""
+        return (self.l * self.d, self.n, self.out)
+
+    def cell_shape(self):
+        """Shape of ``state_cell`` and of the final cell states."""
         return (self.l * self.d, self.n, self.h)
 
     def unpack(self, flat, j):
-        """(wi, wh, bi, bh) views of layer-direction ``j`` in the flat parameter vector."""
+        """(wi, wh, bi, bh) views of layer-direction ``j`` in the flat parameter vector,
+        followed by the projection weight wr with a projection."""
         views = []
-        for off, shape in self.weights[j] + self.biases[j]:
+        for off, shape in self.weights[j][:2] + self.biases[j] + self.weights[j][2:]:
             size = 1
             for s in shape:
                 size *= s
@@ -90,7 +118,7 @@ class _Geometry:
         entries = []
         for layer in range(self.l):
             if dropout and layer:
-                entries.append(((layer, "mask"), (self.t, self.n, self.d * self.h)))
+                entries.append(((layer, "mask"), (self.t, self.n, self.d * self.out)))
             widths = self.k.buffer_widths(self.h)
             for d in range(self.d):
                 entries += [((layer, d, b), (self.t, self.n, widths[b])) for b in self.k.buffers]
@@ -116,8 +144,9 @@ class _Geometry:
         return {b: views[(layer, d, b)] for b in self.k.buffers}
 
     def layer_output(self, order, views, layer):
-        """Output of ``layer`` (T, N, D*H): the directions' hidden states side by side."""
-        outs = [order.output(views[(layer, d, "h")], d) for d in range(self.d)]
+        """Output of ``layer`` (T, N, D*H, or D*P with a projection): the directions'
+        (projected) hidden states side by side."""
+        outs = [order.output(views[(layer, d, self.k.out_buffer)], d) for d in range(self.d)]
         return outs[0] if self.d == 1 else order.xp.concatenate(outs, axis=2)
 
 
@@ -156,15 +185,15 @@ def _check(geo, parameters, state, state_cell):
                          "state_size=%d, num_layers=%d, bidirectional=%s and input size %d; got shape %s"
                          % (geo.param_size, geo.mode, geo.h, geo.l, geo.d == 2, geo.i,
                             tuple(parameters.shape)))
-    for name, s in (("state", state), ("state_cell", state_cell)):
-        if s is not None and tuple(s.shape) != geo.state_shape():
-            raise ShapeError("RNN: %s must have shape %s (layers*directions, batch, state_size), got %s"
-                             % (name, geo.state_shape(), tuple(s.shape)))
+    for name, s, shape, what in (("state", state, geo.state_shape(),
+                                   "state_size" if geo.proj is None else "projection_size"),
+                                  ("state_cell", state_cell, geo.cell_shape(), "state_size")):
+        if s is not None and tuple(s.shape) != shape:
+            raise ShapeError("RNN: %s must have shape %s (layers*directions, batch, %s), got %s"
+                             % (name, shape, what, tuple(s.shape)))
 
 
-def _unsupported(projection_size, clip_min, clip_max):
-    if projection_size not in (None, "None", 0):
-        raise NotSupportedError("RNN: projection_size (LSTMP) is not supported")
+def _unsupported(clip_min, clip_max):
     if clip_min not in (None, "None") or clip_max not in (None, "None"):
         raise NotSupportedError("RNN: lstm_state_clip_min/max are not supported")
 
@@ -174,8 +203,8 @@ def _rnn_forward(xp, data, parameters, state, *rest, state_size, num_layers, mod
                  lstm_state_clip_min=None, lstm_state_clip_max=None, lstm_state_clip_nan=False,
                  use_sequence_length=False, is_train=False, rng=None):
     """Multi-layer (bidirectional) RNN / LSTM / GRU over TNC ``data`` (see the module doc)."""
-    _unsupported(projection_size, lstm_state_clip_min, lstm_state_clip_max)
-    geo = _Geometry(data.shape, state_size, num_layers, bidirectional, mode)
+    _unsupported(lstm_state_clip_min, lstm_state_clip_max)
+    geo = _Geometry(data.shape, state_size, num_layers, bidirectional, mode, projection_size)
     state_cell = rest[0] if geo.k.has_cell else None
     _check(geo, parameters, state, state_cell)
     order = _TimeOrder(xp, geo.t, geo.n, rest[-1] if _truthy(use_sequence_length) else None)
@@ -184,7 +213,7 @@ def _rnn_forward(xp, data, parameters, state, *rest, state_size, num_layers, mod
     reserve = xp.empty((geo.reserve_size(dropout),), dtype=data.dtype)
     views = geo.split_reserve(reserve, dropout)
     hy = xp.empty(geo.state_shape(), dtype=data.dtype)
-    cy = xp.empty(geo.state_shape(), dtype=data.dtype) if geo.k.has_cell else None
+    cy = xp.empty(geo.cell_shape(), dtype=data.dtype) if geo.k.has_cell else None
     x = data
     for layer in range(geo.l):
         if layer and dropout:
@@ -197,9 +226,10 @@ def _rnn_forward(xp, data, parameters, state, *rest, state_size, num_layers, mod
                 mask.fill(1)
         for d in range(geo.d):
             j = layer * geo.d + d
-            wi, wh, bi, bh = geo.unpack(parameters, j)
+            w = geo.unpack(parameters, j)
+            extra = {} if geo.proj is None else {"wr": w[4]}
             hT, cT = geo.k.forward(xp, order.directed(x, d), state[j], None if cy is None else state_cell[j],
-                                   wi, wh, bi, bh, geo.buffers(views, layer, d), order.valid)
+                                   *w[:4], geo.buffers(views, layer, d), order.valid, **extra)
             hy[j] = hT
             if cy is not None:
                 cy[j] = cT
@@ -213,11 +243,11 @@ def _rnn_infer_shape(attrs, in_shapes):
     if data is None:
         return None
     geo = _Geometry(data, attrs["state_size"], attrs["num_layers"], attrs.get("bidirectional", False),
-                    attrs.get("mode", "lstm"))
-    st = geo.state_shape()
-    ins = [tuple(data), (geo.param_size,), st] + ([st] if geo.k.has_cell else [])
+                    attrs.get("mode", "lstm"), attrs.get("projection_size"))
+    st, sc = geo.state_shape(), geo.cell_shape()
+    ins = [tuple(data), (geo.param_size,), st] + ([sc] if geo.k.has_cell else [])
     ins += [(geo.n,)] if len(in_shapes) > len(ins) else []
-    outs = [(geo.t, geo.n, geo.d * geo.h), st] + ([st] if geo.k.has_cell else [])
+    outs = [(geo.t, geo.n, geo.d * geo.out), st] + ([sc] if geo.k.has_cell else [])
     return ins, outs
 
 
@@ -234,7 +264,7 @@ def _backward_inputs(attrs):
 
 
 def _rnn_backward(xp, *arrays, state_size, num_layers, mode="lstm", bidirectional=False, p=0.0,
-                  use_sequence_length=False):
+                  use_sequence_length=False, projection_size=None):
     """Backpropagation through time of :data:`RNN`: gradients of data, parameters, states."""
     lengths = arrays[-1] if _truthy(use_sequence_length) else None
     arrays = arrays[:-1] if lengths is not None else arrays
@@ -242,13 +272,13 @@ def _rnn_backward(xp, *arrays, state_size, num_layers, mode="lstm", bidirectiona
         dy, dhy, dcy, data, parameters, state, state_cell, reserve = arrays
     else:
         (dy, dhy, data, parameters, state, reserve), dcy, state_cell = arrays, None, None
-    geo = _Geometry(data.shape, state_size, num_layers, bidirectional, mode)
+    geo = _Geometry(data.shape, state_size, num_layers, bidirectional, mode, projection_size)
     order = _TimeOrder(xp, geo.t, geo.n, lengths)
     dropout = float(p) > 0 and geo.l > 1
     views = geo.split_reserve(reserve, dropout)
     dparams = xp.empty_like(parameters)
     dstate = xp.empty_like(state)
-    dcell = xp.empty_like(state) if geo.k.has_cell else None
+    dcell = xp.empty_like(state_cell) if geo.k.has_cell else None
     dtop = dy
     for layer in range(geo.l - 1, -1, -1):
         if layer == 0:
@@ -260,14 +290,15 @@ def _rnn_backward(xp, *arrays, state_size, num_layers, mode="lstm", bidirectiona
         dx = None
         for d in range(geo.d):
             j = layer * geo.d + d
-            wi, wh, bi, bh = geo.unpack(parameters, j)
-            dyd = dtop[:, :, d * geo.h:(d + 1) * geo.h]
+            w = geo.unpack(parameters, j)
+            extra = {} if geo.proj is None else {"wr": w[4]}
+            dyd = dtop[:, :, d * geo.out:(d + 1) * geo.out]
             res = geo.k.backward(xp, order.directed(x, d), state[j], None if dcell is None else state_cell[j],
-                                 wi, wh, geo.buffers(views, layer, d), order.directed(dyd, d), dhy[j],
-                                 None if dcy is None else dcy[j], order.valid)
+                                 w[0], w[1], geo.buffers(views, layer, d), order.directed(dyd, d), dhy[j],
+                                 None if dcy is None else dcy[j], order.valid, **extra)
             gx = order.directed(res[0], d)
             dx = gx if dx is None else dx + gx
-            for view, g in zip(geo.unpack(dparams, j), res[1:5]):
+            for view, g in zip(geo.unpack(dparams, j), res[1:5] + res[7:]):
                 view[...] = g
             dstate[j] = res[5]
             if dcell is not None:
