@@ -6,7 +6,10 @@ in the order i, f, c, o for LSTM and r, z, n for GRU) and computes with the fuse
 ``RNN`` operator (:mod:`psnet.ops.rnn`) on the parameters concatenated into its flat
 vector.  ``layer(x)`` returns the outputs; ``layer(x, states)`` returns
 ``(outputs, new_states)``.  A layer made with ``use_sequence_length=True`` takes
-``layer(x, states, sequence_length)`` for variable-length batches.
+``layer(x, states, sequence_length)`` for variable-length batches.  ``LSTM(...,
+projection_size=P)`` is MXNet's LSTMP: ``l0_h2h_weight`` becomes (4H, P), each
+layer-direction gets an ``l0_h2r_weight`` (P, H), the outputs have P features per
+direction and the states are ``[h (L*D, N, P), c (L*D, N, H)]``.
 """
 from ...base import MXNetError, NotSupportedError, ShapeError
 from ...ndarray import ndarray as _nd_mod
@@ -23,7 +26,8 @@ class _RNNLayer(HybridBlock):
 
     def __init__(self, hidden_size, num_layers, layout, dropout, bidirectional, input_size,
                  i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer,
-                 h2h_bias_initializer, mode, dtype, use_sequence_length=False, **kwargs):
+                 h2h_bias_initializer, mode, dtype, use_sequence_length=False, projection_size=None,
+                 h2r_weight_initializer=None, **kwargs):
         super().__init__(**kwargs)
         if layout not in ("TNC", "NTC"):
             raise ShapeError("Invalid layout %r; must be one of ['TNC' or 'NTC']" % (layout,))
@@ -35,17 +39,22 @@ class _RNNLayer(HybridBlock):
         self._dir = 2 if bidirectional else 1
         self._use_sequence_length = use_sequence_length
         self._dtype = dtype
+        self._projection_size = projection_size
         ng, nh = _GATES[mode], hidden_size
+        nr = nh if projection_size is None else projection_size  # recurrent state / output width
         with self.name_scope():
             ni = input_size
             for i in range(num_layers):
                 for j in ["l", "r"][:self._dir]:
-                    for group, shape_in in (("i2h", ni), ("h2h", nh)):
+                    for group, shape_in in (("i2h", ni), ("h2h", nr)):
                         init = i2h_weight_initializer if group == "i2h" else h2h_weight_initializer
                         self._register_param("%s%d_%s_weight" % (j, i, group), (ng * nh, shape_in), init)
                     self._register_param("%s%d_i2h_bias" % (j, i), (ng * nh,), i2h_bias_initializer)
                     self._register_param("%s%d_h2h_bias" % (j, i), (ng * nh,), h2h_bias_initializer)
-                ni = nh * self._dir
+                    if projection_size is not None:
+                        self._register_param("%s%d_h2r_weight" % (j, i), (projection_size, nh),
+                                             h2r_weight_initializer)
+                ni = nr * self._dir
 
     def _register_param(self, name, shape, init):
         p = self.params.get(name, shape=shape, init=init, allow_deferred_init=True, dtype=self._dtype)
@@ -53,9 +62,11 @@ class _RNNLayer(HybridBlock):
         return p
 
     def _flat_order(self):
-        """Parameter attribute names in the fused op's flat order (weights, then biases)."""
+        """Parameter attribute names in the fused op's flat order (weights, then biases;
+        with a projection each layer-direction's h2r weight follows its h2h weight)."""
+        groups = ("i2h", "h2h") if self._projection_size is None else ("i2h", "h2h", "h2r")
         return ["%s%d_%s_%s" % (d, l, g, t) for t in ("weight", "bias") for l in range(self._num_layers)
-                for d in ["l", "r"][:self._dir] for g in ("i2h", "h2h")]
+                for d in ["l", "r"][:self._dir] for g in groups if t == "weight" or g != "h2r"]
 
     def __repr__(self):
         shape = self.l0_i2h_weight.shape
@@ -71,9 +82,14 @@ class _RNNLayer(HybridBlock):
                                 num_layers=self._num_layers, dropout=self._dropout)
 
     def state_info(self, batch_size=0):
-        """Shape and layout of each state (h, and c for LSTM): (layers*directions, batch, hidden)."""
-        info = {"shape": (self._num_layers * self._dir, batch_size, self._hidden_size), "__layout__": "LNC"}
-        return [dict(info) for _ in range(2 if self._mode == "lstm" else 1)]
+        """Shape and layout of each state (h, and c for LSTM): (layers*directions, batch, hidden);
+        with a projection h is (layers*directions, batch, projection_size)."""
+        lead = self._num_layers * self._dir
+        info = [{"shape": (lead, batch_size, self._hidden_size), "__layout__": "LNC"}
+                for _ in range(2 if self._mode == "lstm" else 1)]
+        if self._projection_size is not None:
+            info[0]["shape"] = (lead, batch_size, self._projection_size)
+        return info
 
     def begin_state(self, batch_size=0, func=_nd_mod.zeros, **kwargs):
         """Initial states made by ``func(name=..., shape=..., **kwargs)`` (zeros by default)."""
@@ -129,10 +145,15 @@ class _RNNLayer(HybridBlock):
                                  % (info["shape"], tuple(s.shape)))
 
     def _zero_states(self, F, inputs):
-        """Zero states (L*D, N, H) built from TNC ``inputs`` inside the graph (any batch size)."""
-        first = F.slice_axis(F.slice_axis(inputs, axis=0, begin=0, end=1), axis=2, begin=0, end=1)
-        zero = F.tile(F.zeros_like(first), reps=(self._num_layers * self._dir, 1, self._hidden_size))
-        return [zero] * (2 if self._mode == "lstm" else 1)
+        """Zero states (L*D, N, H) built from TNC ``inputs`` inside the graph (any batch size);
+        with a projection h is (L*D, N, P)."""
+        first = F.zeros_like(F.slice_axis(F.slice_axis(inputs, axis=0, begin=0, end=1), axis=2, begin=0, end=1))
+        lead = self._num_layers * self._dir
+        zero = F.tile(first, reps=(lead, 1, self._hidden_size))
+        states = [zero] * (2 if self._mode == "lstm" else 1)
+        if self._projection_size is not None:
+            states[0] = F.tile(first, reps=(lead, 1, self._projection_size))
+        return states
 
     def hybrid_forward(self, F, inputs, *args, **params):
         """Swap to TNC, concatenate the parameters, run the fused ``RNN`` op.
@@ -148,7 +169,8 @@ class _RNNLayer(HybridBlock):
                                    state_size=self._hidden_size, mode=self._mode)
         rnn = F.RNN(inputs, flat, *(rnn_states + list(lengths)), state_size=self._hidden_size,
                     num_layers=self._num_layers, bidirectional=self._dir == 2, p=self._dropout,
-                    state_outputs=True, mode=self._mode, use_sequence_length=self._use_sequence_length)
+                    state_outputs=True, mode=self._mode, use_sequence_length=self._use_sequence_length,
+                    projection_size=self._projection_size)
         outputs = rnn[0]
         if self._layout == "NTC":
             outputs = F.swapaxes(outputs, dim1=0, dim2=1)
@@ -179,7 +201,10 @@ class RNN(_RNNLayer):
 class LSTM(_RNNLayer):
     """Multi-layer LSTM (gates i, f, c, o); states ``[h, c]`` each (layers*directions, N, H).
 
-    Same arguments as :class:`RNN` without ``activation``.
+    Same arguments as :class:`RNN` without ``activation``, plus ``projection_size`` P
+    (LSTMP: the output and the recurrent state h are ``W_r (o tanh(c))`` of size P; extra
+    Parameters ``l0_h2r_weight`` (P, H) initialized by ``h2r_weight_initializer``).
+    State clipping (``state_clip_min/max``) is not supported.
     """
 
     def __init__(self, hidden_size, num_layers=1, layout="TNC", dropout=0, bidirectional=False,
@@ -187,11 +212,14 @@ class LSTM(_RNNLayer):
                  i2h_bias_initializer="zeros", h2h_bias_initializer="zeros", projection_size=None,
                  h2r_weight_initializer=None, state_clip_min=None, state_clip_max=None,
                  state_clip_nan=False, dtype="float32", **kwargs):
-        if projection_size is not None or state_clip_min is not None or state_clip_max is not None:
-            raise NotSupportedError("LSTM: projection_size and state clipping are not supported")
+        if state_clip_min is not None or state_clip_max is not None:
+            raise NotSupportedError("LSTM: state clipping (state_clip_min/max) is not supported")
+        if projection_size is not None and (int(projection_size) != projection_size or projection_size <= 0):
+            raise ShapeError("LSTM: projection_size must be a positive integer, got %r" % (projection_size,))
         super().__init__(hidden_size, num_layers, layout, dropout, bidirectional, input_size,
                          i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer,
-                         h2h_bias_initializer, "lstm", dtype, **kwargs)
+                         h2h_bias_initializer, "lstm", dtype, projection_size=projection_size,
+                         h2r_weight_initializer=h2r_weight_initializer, **kwargs)
 
 
 class GRU(_RNNLayer):
