@@ -14,7 +14,8 @@ from .block import HybridBlock
 
 __all__ = ["Loss", "L1Loss", "L2Loss", "SoftmaxCrossEntropyLoss", "SoftmaxCELoss",
            "SigmoidBinaryCrossEntropyLoss", "SigmoidBCELoss", "KLDivLoss", "HuberLoss",
-           "HingeLoss", "SquaredHingeLoss", "LogisticLoss", "TripletLoss", "CosineEmbeddingLoss"]
+           "HingeLoss", "SquaredHingeLoss", "LogisticLoss", "TripletLoss", "CosineEmbeddingLoss",
+           "CTCLoss"]
 
 
 def _apply_weighting(F, loss, weight=None, sample_weight=None):
@@ -289,3 +290,41 @@ class CosineEmbeddingLoss(Loss):
         y_norm = F.norm(y, axis=axis).reshape((-1, 1))
         x_dot_y = F.sum(x * y, axis=axis).reshape((-1, 1))
         return x_dot_y / F._maximum_scalar(x_norm * y_norm, scalar=1e-12)
+
+
+class CTCLoss(Loss):
+    """Connectionist Temporal Classification loss (the ``CTCLoss`` op, blank = last class).
+
+    ``layout`` ('NTC' or 'TNC') is the layout of ``pred``, unnormalised activations whose
+    last class (index ``alphabet_size - 1``) is the blank; ``label_layout`` ('NT' or 'TN')
+    that of ``label``, zero-based class indices padded with -1.  Called as
+    ``loss(pred, label, pred_lengths=None, label_lengths=None, sample_weight=None)``;
+    the optional lengths have shape (batch,).  Returns one loss per sample, shape (batch,).
+    """
+
+    def __init__(self, layout="NTC", label_layout="NT", weight=None, **kwargs):
+        if layout not in ("NTC", "TNC"):
+            raise MXNetError("CTCLoss: only 'NTC' and 'TNC' layouts for pred are supported, got %r"
+                             % (layout,))
+        if label_layout not in ("NT", "TN"):
+            raise MXNetError("CTCLoss: only 'NT' and 'TN' layouts for label are supported, got %r"
+                             % (label_layout,))
+        self._layout = layout
+        self._label_layout = label_layout
+        super().__init__(weight, label_layout.find("N"), **kwargs)
+
+    def hybrid_forward(self, F, pred, label, pred_lengths=None, label_lengths=None,
+                       sample_weight=None):
+        """Per-sample CTC loss: pred to (T, N, C), label to (N, L), then the op."""
+        if self._layout == "NTC":
+            pred = F.swapaxes(pred, 0, 1)
+        if self._batch_axis == 1:
+            label = F.swapaxes(label, 0, 1)
+        lengths = {}
+        if pred_lengths is not None:
+            lengths["data_lengths"] = pred_lengths
+        if label_lengths is not None:
+            lengths["label_lengths"] = label_lengths
+        loss = F.CTCLoss(pred, label, use_data_lengths=pred_lengths is not None,
+                         use_label_lengths=label_lengths is not None, blank_label="last", **lengths)
+        return _apply_weighting(F, loss, self._weight, sample_weight)

@@ -9,3 +9,4 @@ from . import conv, pooling  # noqa: F401  (Convolution, Deconvolution, UpSampli
 from . import nn, normalization, loss_ops, random  # noqa: F401  (layers, losses, sampling)
 from . import init_ops  # noqa: F401  (_zeros, _ones, _full, _arange, zeros_like, ones_like)
 from . import rnn, sequence  # noqa: F401  (fused RNN/LSTM/GRU; SequenceMask/Last/Reverse)
+from . import ctc  # noqa: F401  (CTCLoss / ctc_loss)
