@@ -1,11 +1,18 @@
-"""Matrix products: dot and batch_dot, with MXNet's ``transpose_a`` / ``transpose_b``.
+"""Matrix products and MXNet's ``linalg_*`` operators.
+
+``dot`` and ``batch_dot`` take MXNet's ``transpose_a`` / ``transpose_b``; the ``linalg_*``
+ops work on the last two axes and are batched over the leading ones (``linalg_potrf``,
+``linalg_potri``, ``linalg_trsm``, ``linalg_trmm`` read only the triangle they are told
+to); ``khatri_rao`` is the column-wise Kronecker product of any number of matrices.
 
 For N-d inputs ``dot`` contracts the last axis of ``lhs`` with the first axis of ``rhs``.
 ``transpose_a`` contracts the *first* axis of ``lhs`` instead (its other axes keep their
 order), ``transpose_b`` the *last* axis of ``rhs``: MXNet views an N-d operand as the
 matrix (first axis) x (the rest) or (all but the last) x (last axis) and transposes that.
 """
-from ..base import NotSupportedError, ShapeError
+import numpy as _np
+
+from ..base import DTypeError, MXNetError, NotSupportedError, ShapeError
 from .registry import register
 from . import _grad_util as G
 
@@ -272,3 +279,256 @@ def _syrk_grad(i, o, g, a):
     sym = g[0] + nd.swapaxes(g[0], dim1=-1, dim2=-2)
     r = nd.linalg_gemm2(i[0], sym) if a["transpose"] else nd.linalg_gemm2(sym, i[0])
     return [r * a["alpha"]]
+
+
+# ------------------------------------------- triangular factorizations, solves and products
+def _check_float(opname, *arrays):
+    for x in arrays:
+        if x.dtype not in (_np.float32, _np.float64):
+            raise DTypeError("%s supports float32 and float64 only, got %s" % (opname, x.dtype))
+
+
+def _check_square(opname, A, what="A"):
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise ShapeError("%s: %s must hold square matrices in its last two axes, got shape %s"
+                         % (opname, what, A.shape))
+
+
+def _swap(xp, x):
+    return xp.swapaxes(x, -1, -2)
+
+
+def _triangle(xp, A, lower, offset=0):
+    """``A`` with everything outside its lower (upper) triangle, from diagonal ``offset``, zeroed."""
+    n, m = A.shape[-2], A.shape[-1]
+    mask = xp.tri(n, m, offset, dtype=bool) if lower else ~xp.tri(n, m, offset - 1, dtype=bool)
+    return xp.where(mask, A, A.dtype.type(0))
+
+
+def _solve(xp, opname, A, B):
+    """A^-1 B for stacks of (triangular) matrices; a singular matrix is an MXNetError."""
+    try:
+        return xp.linalg.solve(A, B)
+    except _np.linalg.LinAlgError as e:
+        raise MXNetError("%s: singular triangular matrix (%s)" % (opname, e)) from None
+
+
+@register("_linalg_triangle")
+def _linalg_triangle(xp, A, lower=True, offset=0):
+    """The lower (``lower=True``) or upper triangle of each matrix in the last two axes, from
+    diagonal ``offset``; the other entries become zero (used by the triangular ops' gradients)."""
+    if A.ndim < 2:
+        raise ShapeError("_linalg_triangle needs matrices in the last two axes, got shape %s" % (A.shape,))
+    return _triangle(xp, A, lower, offset)
+
+
+@_linalg_triangle.def_grad
+def _linalg_triangle_grad(i, o, g, a):
+    return [G.nd()._linalg_triangle(g[0], lower=a["lower"], offset=a["offset"])]
+
+
+def _tri_nd(x, lower, offset=0):
+    return G.nd()._linalg_triangle(x, lower=lower, offset=offset)
+
+
+def _swap_nd(x):
+    return G.nd().swapaxes(x, dim1=-1, dim2=-2)
+
+
+def _same_square_shape(opname):
+    """Symbol shape rule of an op mapping square matrices to matrices of the same shape."""
+    def infer(attrs, in_shapes):
+        A = in_shapes[0]
+        if A is None:
+            return None
+        A = tuple(A)
+        if len(A) < 2 or A[-1] != A[-2]:
+            raise ShapeError("%s: A must hold square matrices in its last two axes, got shape %s"
+                             % (opname, A))
+        return [A], [A]
+    return infer
+
+
+def _tri_operands_shape(opname):
+    """Symbol shape rule of trsm/trmm: the output has B's shape."""
+    def infer(attrs, in_shapes):
+        A, B = in_shapes
+        if A is None or B is None:
+            return None
+        A, B = tuple(A), tuple(B)
+        if len(A) < 2 or A[-1] != A[-2]:
+            raise ShapeError("%s: A must hold square matrices in its last two axes, got shape %s"
+                             % (opname, A))
+        right = attrs.get("rightside", False)
+        if len(B) != len(A) or B[:-2] != A[:-2] or (B[-1] if right else B[-2]) != A[-1]:
+            raise ShapeError("%s: the triangular matrices A of shape %s do not fit the matrices B "
+                             "of shape %s (rightside=%s)" % (opname, A, B, right))
+        return [A, B], [B]
+    return infer
+
+
+@register("linalg_potrf", aliases=("_linalg_potrf",), infer_shape=_same_square_shape("linalg_potrf"))
+def linalg_potrf(xp, A, lower=True):
+    """Cholesky factor of each symmetric positive-definite matrix in the last two axes:
+    lower ``L`` with ``A = L L^T`` (``lower=True``, reads A's lower triangle) or upper ``U``
+    with ``A = U^T U`` (``lower=False``, reads A's upper triangle).
+
+    The gradient follows MXNet: it is the symmetric matrix ``dA`` whose inner product with a
+    symmetric perturbation of A gives the change of the loss (both triangles of A are treated
+    as one symmetric matrix)."""
+    _check_float("linalg_potrf", A)
+    _check_square("linalg_potrf", A)
+    S = A if lower else _swap(xp, A)  # the triangle to read, as a lower triangle
+    low = _triangle(xp, S, True)
+    sym = low + _swap(xp, _triangle(xp, S, True, -1))
+    try:
+        L = xp.linalg.cholesky(sym)
+    except _np.linalg.LinAlgError:
+        raise MXNetError("linalg_potrf: a matrix of the input (shape %s) is not positive definite"
+                         % (A.shape,)) from None
+    return L if lower else _swap(xp, L).copy()
+
+
+@linalg_potrf.def_grad
+def _potrf_grad(i, o, g, a):
+    # With A = L L^T: dA = 1/2 L^-T copyLTU(L^T dL) L^-1 (symmetric); copyLTU mirrors the lower
+    # triangle (diagonal included) onto the upper one.  The upper case transposes everything.
+    nd = G.nd()
+    L, gL = (o[0], g[0]) if a["lower"] else (_swap_nd(o[0]), _swap_nd(g[0]))
+    P = nd.linalg_gemm2(L, gL, transpose_a=True)
+    C = _tri_nd(P, True) + _swap_nd(_tri_nd(P, True, -1))
+    Y = nd.linalg_trsm(L, C, transpose=True)
+    return [nd.linalg_trsm(L, Y, rightside=True) * 0.5]
+
+
+@register("linalg_potri", aliases=("_linalg_potri",), infer_shape=_same_square_shape("linalg_potri"))
+def linalg_potri(xp, A, lower=True):
+    """Inverse of ``B = A A^T`` (``lower=True``; A's lower triangle is read) or of
+    ``B = A^T A`` (``lower=False``; its upper triangle), given the Cholesky factor A of B
+    (from ``linalg_potrf``), for each matrix in the last two axes."""
+    _check_float("linalg_potri", A)
+    _check_square("linalg_potri", A)
+    T = _triangle(xp, A, lower)
+    eye = xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape)
+    Tinv = _solve(xp, "linalg_potri", T, eye)
+    return xp.matmul(_swap(xp, Tinv), Tinv) if lower else xp.matmul(Tinv, _swap(xp, Tinv))
+
+
+@linalg_potri.def_grad
+def _potri_grad(i, o, g, a):
+    # out = (L L^T)^-1: dL = -tril(out (G + G^T) L^-T); upper: dU = -triu(U^-T (G + G^T) out).
+    nd = G.nd()
+    A, out = i[0], o[0]
+    S = g[0] + _swap_nd(g[0])
+    if a["lower"]:
+        N = nd.linalg_trsm(A, nd.linalg_gemm2(out, S), rightside=True, transpose=True)
+    else:
+        N = nd.linalg_trsm(A, nd.linalg_gemm2(S, out), transpose=True, lower=False)
+    return [-_tri_nd(N, a["lower"])]
+
+
+def _check_tri_operands(opname, A, B, rightside):
+    _check_float(opname, A, B)
+    _check_square(opname, A)
+    n = A.shape[-1]
+    if (B.ndim != A.ndim or B.shape[:-2] != A.shape[:-2]
+            or (B.shape[-1] if rightside else B.shape[-2]) != n):
+        raise ShapeError("%s: the triangular matrices A of shape %s do not fit the matrices B of "
+                         "shape %s (rightside=%s: B needs shape %s)"
+                         % (opname, A.shape, B.shape, rightside,
+                            A.shape[:-2] + (("m", n) if rightside else (n, "m"))))
+
+
+@register("linalg_trsm", aliases=("_linalg_trsm",), infer_shape=_tri_operands_shape("linalg_trsm"))
+def linalg_trsm(xp, A, B, transpose=False, rightside=False, lower=True, alpha=1.0):
+    """Solves ``op(A) X = alpha B`` (``X op(A) = alpha B`` with ``rightside``) for X, with A
+    triangular (only its lower, or with ``lower=False`` upper, triangle is read) and
+    ``op(A) = A^T`` when ``transpose``; batched over the leading axes."""
+    _check_tri_operands("linalg_trsm", A, B, rightside)
+    T = _triangle(xp, A, lower)
+    opT = _swap(xp, T) if transpose else T
+    if rightside:
+        X = _swap(xp, _solve(xp, "linalg_trsm", _swap(xp, opT), _swap(xp, B)))
+    else:
+        X = _solve(xp, "linalg_trsm", opT, B)
+    X = X * A.dtype.type(alpha) if alpha != 1.0 else X
+    return xp.ascontiguousarray(X)
+
+
+@linalg_trsm.def_grad
+def _trsm_grad(i, o, g, a):
+    nd = G.nd()
+    A, X, gX = i[0], o[0], g[0]
+    t, right, low, alpha = a["transpose"], a["rightside"], a["lower"], a["alpha"]
+    # Y = op(A)^-T gX (left) or gX op(A)^-T (right); dB = alpha Y
+    Y = nd.linalg_trsm(A, gX, transpose=not t, rightside=right, lower=low)
+    if right:
+        gop = -nd.linalg_gemm2(X, Y, transpose_a=True)      # d op(A) = -X^T Y
+    else:
+        gop = -nd.linalg_gemm2(Y, X, transpose_b=True)      # d op(A) = -Y X^T
+    gA = _swap_nd(gop) if t else gop
+    return [_tri_nd(gA, low), Y * alpha]
+
+
+@register("linalg_trmm", aliases=("_linalg_trmm",), infer_shape=_tri_operands_shape("linalg_trmm"))
+def linalg_trmm(xp, A, B, transpose=False, rightside=False, lower=True, alpha=1.0):
+    """``alpha op(A) B`` (``alpha B op(A)`` with ``rightside``) with A triangular (only its
+    lower, or with ``lower=False`` upper, triangle is read) and ``op(A) = A^T`` when
+    ``transpose``; batched over the leading axes."""
+    _check_tri_operands("linalg_trmm", A, B, rightside)
+    T = _triangle(xp, A, lower)
+    opT = _swap(xp, T) if transpose else T
+    X = xp.matmul(B, opT) if rightside else xp.matmul(opT, B)
+    return X * A.dtype.type(alpha) if alpha != 1.0 else X
+
+
+@linalg_trmm.def_grad
+def _trmm_grad(i, o, g, a):
+    nd = G.nd()
+    A, B, gX = i[0], i[1], g[0]
+    t, right, low, alpha = a["transpose"], a["rightside"], a["lower"], a["alpha"]
+    gB = nd.linalg_trmm(A, gX, transpose=not t, rightside=right, lower=low, alpha=alpha)
+    if right:
+        gop = nd.linalg_gemm2(B, gX, transpose_a=True, alpha=alpha)   # X = alpha B op(A)
+    else:
+        gop = nd.linalg_gemm2(gX, B, transpose_b=True, alpha=alpha)   # X = alpha op(A) B
+    gA = _swap_nd(gop) if t else gop
+    return [_tri_nd(gA, low), gB]
+
+
+# ------------------------------------------------------------------------------ khatri_rao
+@register("khatri_rao")
+def khatri_rao(xp, *args, num_args=0):
+    """Column-wise Kronecker product of matrices ``(M_1, N), ..., (M_k, N)``: the
+    ``(M_1 * ... * M_k, N)`` matrix whose column j is the Kronecker product of the inputs'
+    columns j (the first matrix's row index varies slowest)."""
+    if not args:
+        raise MXNetError("khatri_rao needs at least one matrix")
+    n = args[0].shape[-1] if args[0].ndim else None
+    for x in args:
+        if x.ndim != 2 or x.shape[1] != n:
+            raise ShapeError("khatri_rao needs 2-d matrices with the same number of columns, got shapes %s"
+                             % ", ".join(str(y.shape) for y in args))
+    out = args[0]
+    for x in args[1:]:
+        out = (out[:, None, :] * x[None, :, :]).reshape(-1, n)
+    return out.copy() if out is args[0] else out
+
+
+@khatri_rao.def_grad
+def _khatri_rao_grad(i, o, g, a):
+    nd = G.nd()
+    k = len(i)
+    if k == 1:
+        return [g[0]]
+    rows = tuple(x.shape[0] for x in i)
+    n = i[0].shape[1]
+    full = g[0].reshape(rows + (n,))
+    grads = []
+    for j in range(k):
+        others = [x for m, x in enumerate(i) if m != j]
+        P = others[0] if len(others) == 1 else nd.khatri_rao(*others)
+        axes = (j,) + tuple(m for m in range(k) if m != j) + (k,)
+        gj = nd.transpose(full, axes=axes).reshape((rows[j], -1, n))
+        grads.append(nd.sum(nd.broadcast_mul(gj, P.reshape((1,) + P.shape)), axis=1))
+    return grads

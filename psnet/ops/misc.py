@@ -1,5 +1,7 @@
-"""Type casts, device copies and shape queries."""
-from ..base import normalize_dtype
+"""Type casts, device copies, shape queries and histograms."""
+import numbers
+
+from ..base import DTypeError, MXNetError, ShapeError, normalize_dtype
 from .registry import register
 
 
@@ -37,3 +39,93 @@ def shape_array(xp, data):
 def size_array(xp, data):
     """The number of elements as a (1,) int64 array."""
     return xp.asarray([data.size], dtype=xp.int64)
+
+
+def _histogram_inputs(attrs):
+    """``data`` alone when the bins are a count (``bin_cnt``, an integer ``bins`` or no
+    ``bins`` at all: 10); ``data`` and ``bins`` (the edges) otherwise."""
+    bins = attrs.get("bins", 10)
+    if attrs.get("bin_cnt") is not None or isinstance(bins, numbers.Integral):
+        return ["data"]
+    return ["data", "bins"]
+
+
+def _histogram_shape(attrs, in_shapes):
+    """(counts, edges) shapes: (n,) and (n + 1,) for n bins."""
+    if len(in_shapes) == 2:
+        edges = in_shapes[1]
+        if edges is None:
+            return None
+        n = int(edges[0]) - 1
+        return [in_shapes[0], tuple(edges)], [(n,), (n + 1,)]
+    cnt = attrs.get("bin_cnt")
+    n = int(cnt if cnt is not None else (attrs.get("bins") or 10))
+    return [in_shapes[0]], [(n,), (n + 1,)]
+
+
+@register("_histogram", aliases=("histogram",), inputs=_histogram_inputs, num_outputs=2,
+          infer_shape=_histogram_shape)
+def _histogram(xp, *arrays, bin_cnt=None, range=None, bins=None):
+    """Histogram of the flattened ``data``: returns ``(counts, bin_edges)``.
+
+    Called as MXNet's ``mx.nd.histogram(data, bins=10, range=None)``: ``bins`` an NDArray of
+    edges (increasing, the last edge included) counts into those bins; ``bins`` an integer
+    with ``range=(lo, hi)`` counts into equal bins over the range (values outside it are
+    ignored), with int64 counts and edges of the data's dtype; an integer without ``range``
+    spans the data's min to max as NumPy does and gives float32 counts and edges (MXNet
+    computes that case with NumPy).  MXNet's registry form ``_histogram(data, bins)`` /
+    ``_histogram(data, bin_cnt=n, range=(lo, hi))`` is the same op.
+    """
+    data = arrays[0]
+    flat = data.reshape(-1)
+    if len(arrays) == 2:
+        edges = arrays[1]
+        if edges.ndim != 1 or edges.shape[0] < 2:
+            raise ShapeError("histogram: bins must be a 1-d array of at least 2 edges, got shape %s"
+                             % (edges.shape,))
+        if edges.dtype != data.dtype:
+            raise DTypeError("histogram: the bin edges (%s) need the data's dtype (%s)"
+                             % (edges.dtype, data.dtype))
+        n = edges.shape[0] - 1
+        idx = xp.searchsorted(edges, flat, side="right") - 1
+        idx = xp.where(flat == edges[-1], n - 1, idx)
+        idx = xp.where((flat < edges[0]) | (flat > edges[-1]), n, idx)
+        counts = xp.bincount(idx.reshape(-1), minlength=n + 1)[:n].astype(xp.int64)
+        return counts, edges.copy()
+    count = bin_cnt if bin_cnt is not None else (10 if bins is None else bins)
+    if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
+        raise MXNetError("histogram: the number of bins must be a positive integer, got %r" % (count,))
+    count = int(count)
+    if range is None:
+        if bin_cnt is not None:
+            raise MXNetError("histogram: bin_cnt=%d needs range=(lo, hi) as well" % count)
+        return _data_range_histogram(xp, flat, count)
+    lo, hi = (float(v) for v in range)
+    if not lo <= hi:
+        raise MXNetError("histogram: range=%r needs lo <= hi" % (tuple(range),))
+    # edge i interpolates lo and hi in float64 and is stored in the data's dtype (as MXNet
+    # does); a value in [lo, hi] falls in the bin whose edges hold it (the last includes hi)
+    steps = xp.arange(count + 1, dtype=xp.float64)
+    edges = ((steps * hi + (count - steps) * lo) / count).astype(data.dtype)
+    x = flat.astype(xp.float64)
+    idx = xp.clip(xp.searchsorted(edges, flat, side="right") - 1, 0, count - 1)
+    idx = xp.where((x >= lo) & (x <= hi), idx, count)
+    counts = xp.bincount(idx, minlength=count + 1)[:count].astype(xp.int64)
+    return counts, edges
+
+
+def _data_range_histogram(xp, flat, count):
+    """NumPy's ``histogram(data, count)`` (edges over [min, max]) as float32 arrays."""
+    kind = flat.dtype.kind
+    work = flat if kind == "f" else flat.astype(xp.float64)
+    if work.size:
+        lo, hi = float(work.min()), float(work.max())
+    else:
+        lo, hi = 0.0, 1.0
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = xp.linspace(lo, hi, count + 1, dtype=work.dtype)
+    idx = xp.searchsorted(edges, work, side="right") - 1
+    idx = xp.clip(idx, 0, count - 1)
+    counts = xp.bincount(idx, minlength=count)[:count]
+    return counts.astype(xp.float32), edges.astype(xp.float32)

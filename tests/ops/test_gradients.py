@@ -14,7 +14,13 @@ attributes.  An input is
   ``R(2, 3, lo=0.5, hi=2)`` for log/sqrt, ``lo=-0.9, hi=0.9`` for arcsin...);
 * ``D(*shape)``: distinct values, well apart (for max, sort, topk, maximum... whose
   gradient jumps where values tie);
-* ``K(values, dtype="int64")``: a constant that is not differentiated (indices, labels).
+* ``K(values, dtype="int64")``: a constant that is not differentiated (indices, labels);
+* ``SPD(*shape)``: symmetric positive-definite matrices in the last two axes (``B B^T + n I``),
+  perturbed *symmetrically* by the check (entries (i, j) and (j, i) together, half the step
+  each), so the numeric gradient is the symmetric part of the true one.  This is MXNet's
+  convention for ``linalg_potrf``, whose gradient is the symmetric matrix that pairs with a
+  symmetric change of A (its forward reads one triangle only): the op's gradient must then
+  equal that symmetric numeric gradient exactly (symmetric itself).
 
 ``train=True`` runs the op in training mode (Dropout, BatchNorm); the random generator is
 reseeded before every evaluation, so random ops draw the same mask each time.  The loss
@@ -54,6 +60,18 @@ class K:
 
     def make(self, rs):
         return self.values.copy()
+
+
+class SPD(R):
+    """Symmetric positive-definite float64 matrices ``B B^T + n I`` (B uniform in [-1, 1))
+    in the last two axes; the finite differences perturb them symmetrically."""
+
+    symmetric = True
+
+    def make(self, rs):
+        b = rs.uniform(-1.0, 1.0, self.shape)
+        n = self.shape[-1]
+        return b @ np.swapaxes(b, -1, -2) + n * np.eye(n)
 
 
 def case(*inputs, train=False, **attrs):
@@ -148,6 +166,19 @@ GRAD_CASES = {
     "linalg_makediag": [case(R(2, 3), offset=-1)],
     "linalg_sumlogdiag": [case(R(2, 3, 3, lo=0.5, hi=2))],
     "linalg_syrk": [case(R(2, 3), alpha=0.5), case(R(2, 2, 3), transpose=True)],
+    "_linalg_triangle": [case(R(2, 3, 3)), case(R(3, 4), lower=False, offset=1)],
+    "linalg_potrf": [case(SPD(2, 3, 3)), case(SPD(3, 3), lower=False)],
+    "linalg_potri": [case(R(2, 3, 3, lo=0.5, hi=1.5)), case(R(3, 3, lo=0.5, hi=1.5), lower=False)],
+    "linalg_trsm": [case(R(2, 3, 3, lo=0.5, hi=1.5), R(2, 3, 2)),
+                    case(R(3, 3, lo=0.5, hi=1.5), R(3, 2), transpose=True, lower=False, alpha=-0.5),
+                    case(R(3, 3, lo=0.5, hi=1.5), R(2, 3), rightside=True, alpha=2.0),
+                    case(R(2, 3, 3, lo=0.5, hi=1.5), R(2, 2, 3), rightside=True, transpose=True, lower=False)],
+    "linalg_trmm": [case(R(2, 3, 3), R(2, 3, 2)),
+                    case(R(3, 3), R(3, 2), transpose=True, lower=False, alpha=-0.5),
+                    case(R(3, 3), R(2, 3), rightside=True, alpha=2.0),
+                    case(R(2, 3, 3), R(2, 2, 3), rightside=True, transpose=True, lower=False)],
+    "khatri_rao": [case(R(2, 3), R(3, 3), R(2, 3), num_args=3), case(R(2, 2), R(3, 2), num_args=2),
+                   case(R(2, 3), num_args=1)],
     # shapes and indexing (psnet/ops/shape.py, indexing.py, sorting.py)
     "Reshape": [case(R(2, 3), shape=(3, 2)), case(R(2, 3, 2), shape=(-3, 0))],
     "Flatten": [case(R(2, 3, 2))],
@@ -338,6 +369,13 @@ def _loss(outs, weights):
     return sum(float((o.asnumpy() * w).sum()) for o, w in zip(outs, weights))
 
 
+def _transposed_positions(shape):
+    """For each flat position of an array of ``shape``, the flat position of the entry with
+    its last two indices swapped (the mirror entry of a stack of square matrices)."""
+    idx = np.arange(int(np.prod(shape))).reshape(shape)
+    return np.swapaxes(idx, -1, -2).reshape(-1)
+
+
 def _check_case(op, c, rs):
     values = [spec.make(rs) for spec in c["inputs"]]
     attrs, train = c["attrs"], c["train"]
@@ -350,13 +388,18 @@ def _check_case(op, c, rs):
     for k in wrt:
         numeric = np.zeros_like(values[k])
         flat, nflat = values[k].reshape(-1), numeric.reshape(-1)
+        partner = _transposed_positions(values[k].shape) if getattr(c["inputs"][k], "symmetric", False) \
+            else np.arange(flat.size)
         for j in range(flat.size):
-            old = flat[j]
-            flat[j] = old + EPS
+            # a symmetric input moves entries j and partner[j] together, half the step each
+            moved = [j] if partner[j] == j else [j, partner[j]]
+            step = EPS / len(moved)
+            old = flat[moved].copy()
+            flat[moved] = old + step
             fp = _loss(_evaluate(op, values, attrs, train)[1], weights)
-            flat[j] = old - EPS
+            flat[moved] = old - step
             fm = _loss(_evaluate(op, values, attrs, train)[1], weights)
-            flat[j] = old
+            flat[moved] = old
             nflat[j] = (fp - fm) / (2 * EPS)
         np.testing.assert_allclose(inputs[k].grad.asnumpy(), numeric, rtol=1e-4, atol=1e-6,
                                    err_msg="%s: gradient of input %d (%s), attrs %s, train=%s"
