@@ -108,6 +108,16 @@ def test_too_short_sequence_gives_zero_loss_and_gradient_as_mxnet():
     assert np.all(x.grad.asnumpy()[:, 0] == 0) and np.any(x.grad.asnumpy()[:, 1] != 0)
 
 
+def test_zero_data_length_gives_zero_loss_and_gradient():
+    x = mx.nd.array(_data())
+    x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.CTCLoss(x, mx.nd.array(MX_DATA_LABEL), mx.nd.array([0, 4]), use_data_lengths=True)
+    y.backward()
+    np.testing.assert_allclose(y.asnumpy(), [0.0, 5.590951], rtol=2e-6)
+    assert np.all(x.grad.asnumpy()[:, 0] == 0) and np.any(x.grad.asnumpy()[:, 1] != 0)
+
+
 MX_GRAD = np.array([   # MXNet 1.9.1: d/d data of CTCLoss(data, label, [3, 4]) with head gradient [1, 2]
     -0.4608614, -0.2557997, 0.1028905, 0.3635148, 0.2502561, -0.7754877, 0.829962, 0.2758712,
     -0.8142513, 0.4839056, 0.06516625, -0.4449373, 0.1178978, 0.1100241, 0.1518492, -0.1535218,
@@ -206,21 +216,22 @@ def test_gluon_ctc_loss_matches_mxnet_and_hybridized_equals_imperative():
         np.testing.assert_allclose(loss(mx.nd.array(pred), label, plen, llen, sw).asnumpy(),
                                    [2.263711, 13.11541], rtol=2e-6)
 
-    grads = []
-    for hybrid in (False, True):
-        loss = mx.gluon.loss.CTCLoss(weight=3.0)
-        if hybrid:
-            loss.hybridize()
-        x = mx.nd.array(pred)
-        x.attach_grad()
-        with mx.autograd.record():
-            y = loss(x, label, plen)
-        y.backward()
-        grads.append((y.asnumpy(), x.grad.asnumpy()))
-    np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-6)
-    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-5, atol=1e-7)
-    assert np.all(grads[0][1][0, 4] == 0)        # past pred_lengths[0] = 4
-    assert np.any(grads[0][1][1, 4] != 0)
+    losses = [mx.gluon.loss.CTCLoss(weight=3.0), mx.gluon.loss.CTCLoss(weight=3.0)]
+    losses[1].hybridize()
+    for step in range(3):            # later steps replay the hybridized graph and its gradient
+        batch = pred * (1 + 0.5 * step)     # (a constant shift would not change the softmax)
+        grads = []
+        for loss in losses:
+            x = mx.nd.array(batch)
+            x.attach_grad()
+            with mx.autograd.record():
+                y = loss(x, label, plen)
+            y.backward()
+            grads.append((y.asnumpy(), x.grad.asnumpy()))
+        np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-6)
+        np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-5, atol=1e-7)
+        assert np.all(grads[0][1][0, 4] == 0)        # past pred_lengths[0] = 4
+        assert np.any(grads[0][1][1, 4] != 0)
 
 
 def test_gluon_tnc_layout_equals_ntc():
