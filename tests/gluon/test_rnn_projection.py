@@ -233,3 +233,17 @@ def test_layer_errors():
     layer.initialize()
     with pytest.raises(ShapeError, match="state shape"):  # h must be P wide
         layer(mx.nd.ones((2, 1, 2)), [mx.nd.zeros((1, 1, 3)), mx.nd.zeros((1, 1, 3))])
+
+
+def test_sequence_length_equals_truncated_sequence():
+    layer = mx.gluon.rnn.LSTM(3, projection_size=2, bidirectional=True, use_sequence_length=True, input_size=2)
+    layer.initialize(mx.init.Uniform(0.5))
+    x = mx.nd.array(np.random.RandomState(0).randn(4, 2, 2))
+    y, (h, c) = layer(x, layer.begin_state(2), mx.nd.array([4, 2]))
+    plain = mx.gluon.rnn.LSTM(3, projection_size=2, bidirectional=True, input_size=2,
+                              params=layer.collect_params())
+    y2, (h2, c2) = plain(x[:2, 1:2], plain.begin_state(1))  # sequence 1 alone, its 2 valid steps
+    np.testing.assert_allclose(y[:2, 1:2].asnumpy(), y2.asnumpy(), rtol=1e-5, atol=1e-6)
+    assert np.all(y[2:, 1].asnumpy() == 0)
+    np.testing.assert_allclose(h[:, 1:2].asnumpy(), h2.asnumpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(c[:, 1:2].asnumpy(), c2.asnumpy(), rtol=1e-5, atol=1e-6)
