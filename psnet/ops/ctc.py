@@ -8,7 +8,8 @@ the blank is class C-1, labels are 0..C-2 and a row ends at its first -1.  Optio
 ``use_label_lengths``, give each sequence's length instead.  As in MXNet, float labels and
 lengths are rounded to the nearest integer, a label row wider than the sequence is an
 error, and a sequence too short for its labels (fewer frames than labels plus repeated
-neighbours) gets loss 0 and gradient 0.
+neighbours) gets loss 0 and gradient 0.  A label that no alignment produces (a blank class
+inside ``label_lengths``, say) gets loss inf, as in MXNet, and gradient 0.
 
 The forward pass runs the log-space alpha recursion over the extended label sequence
 (blank, l1, blank, l2, ..., blank) for the whole batch and every label position at once,
@@ -139,7 +140,7 @@ def _ctc(xp, data, label, data_lengths, label_lengths, first):
         prev = alpha[t - 1]
         two = xp.where(no_skip, ninf, prev[:, :-2])
         alpha[t, :, 2:] = _lse3(prev[:, 2:], prev[:, 1:-1], two, xp) + lp[t]
-    # beta (log-space, excluding frame t's own emission), two guard columns on the right
+    # beta (log-space, excluding frame t's own emission); s + 1 and s + 2 past the end are -inf
     end = xp.full((n, s_len), ninf, dtype=wdt)                    # at each sequence's last frame
     end[bidx, 2 * ll] = 0
     some = ll > 0

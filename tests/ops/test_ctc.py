@@ -59,7 +59,8 @@ def test_brute_force_with_data_and_label_lengths_per_element():
     data = _data((5, 3, 3), seed=3, dtype="float64")
     label = np.array([[1, 2, 2], [2, 1, 1], [1, 1, 2]], dtype=np.float64)
     dlen, llen = [5, 3, 4], [3, 1, 2]
-    got = ctc(data, label, mx.nd.array(dlen), mx.nd.array(llen), use_data_lengths=True, use_label_lengths=True)
+    got = ctc(data, label, mx.nd.array(dlen), mx.nd.array(llen),
+              use_data_lengths=True, use_label_lengths=True)
     want = [brute_ctc(data[:dlen[b], b], list(label[b, :llen[b]].astype(int)), 0) for b in range(3)]
     np.testing.assert_allclose(got, want, rtol=1e-10)
 
@@ -106,6 +107,18 @@ def test_too_short_sequence_gives_zero_loss_and_gradient_as_mxnet():
     y.backward()
     np.testing.assert_allclose(y.asnumpy(), [0.0, 3.219926], rtol=2e-6)
     assert np.all(x.grad.asnumpy()[:, 0] == 0) and np.any(x.grad.asnumpy()[:, 1] != 0)
+
+
+def test_impossible_label_gives_inf_as_mxnet_and_zero_gradient():
+    # label_lengths 2 takes the padding 0 (the blank class) as a label: no alignment of 2 frames
+    x = mx.nd.array(_data()[:2])
+    x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.CTCLoss(x, mx.nd.array([[1, 2], [1, 0]]), label_lengths=mx.nd.array([2, 2]),
+                          use_label_lengths=True)
+    y.backward()
+    np.testing.assert_allclose(y.asnumpy(), [4.420364, np.inf], rtol=2e-6)   # MXNet 1.9.1
+    assert np.all(x.grad.asnumpy()[:, 1] == 0) and np.all(np.isfinite(x.grad.asnumpy()))
 
 
 def test_zero_data_length_gives_zero_loss_and_gradient():
