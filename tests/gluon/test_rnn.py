@@ -314,7 +314,7 @@ def test_lstm_language_model_trains_and_saves(tmp_path):
 
 def test_unsupported_options_are_clear_errors():
     with pytest.raises(NotSupportedError):
-        rnn.LSTM(H, projection_size=3)
+        rnn.LSTM(H, state_clip_min=-1, state_clip_max=1)
     with pytest.raises(NotSupportedError):
         rnn.RNN(H, activation="sigmoid")
     layer = _init(rnn.GRU(H, input_size=I))
