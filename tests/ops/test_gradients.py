@@ -262,6 +262,10 @@ GRAD_CASES = {
                           case(R(2, 3, 2), K([[0, 2], [1, 1]]), axis=1)],
     "_backward_log_softmax_pick": [case(R(3), R(3, 4)), case(R(3, 1), R(3, 4), keepdims=True),
                                    case(R(2, 2), R(2, 3, 2), axis=1)],
+    "CTCLoss": [case(R(4, 2, 3), K([[1, 2], [1, 0]])),
+                case(R(4, 2, 3), K([[2, 2], [1, 1]]), K([4, 3]), K([2, 1]), use_data_lengths=True,
+                     use_label_lengths=True),
+                case(R(3, 2, 4), K([[0, 2], [1, -1]]), blank_label="last")],
     "smooth_l1": [case(R(2, 3, lo=-3, hi=3), scalar=1.0), case(R(2, 3, lo=-3, hi=3), scalar=2.0)],
     # convolution and pooling (psnet/ops/conv.py, pooling.py)
     "Convolution": [case(R(1, 2, 4, 4), R(3, 2, 3, 3), R(3), kernel=(3, 3), num_filter=3),
