@@ -67,11 +67,21 @@ def _flatten(out):
                      "hybridized, got %s" % type(out).__name__)
 
 
-def trace(block, n_inputs):
-    """(Symbol of the outputs, input names, single-output flag) of ``block`` on new variables."""
-    names = ["data"] if n_inputs == 1 else ["data%d" % i for i in range(n_inputs)]
-    outs, single = _flatten(call_symbolic(block, *[_sym.var(n) for n in names]))
-    return _sym.Group(outs) if len(outs) > 1 else outs[0], names, single
+def trace(block, present):
+    """(Symbol of the outputs, input names, single-output flag) of ``block`` on new variables.
+
+    ``present`` flags the call's inputs that are arrays; the others are passed to
+    ``hybrid_forward`` as None (an optional input left out).  As in MXNet, the variables
+    are ``data`` for one array input, else ``data0``, ``data1``... over the arrays only.
+    """
+    n_real = sum(present)
+    if n_real == 0:
+        raise MXNetError("%s was called without any array input (every input is None)" % block.name)
+    names = iter(["data"] if n_real == 1 else ["data%d" % i for i in range(n_real)])
+    variables = [_sym.var(next(names)) if p else None for p in present]
+    outs, single = _flatten(call_symbolic(block, *variables))
+    return (_sym.Group(outs) if len(outs) > 1 else outs[0],
+            [v.name for v in variables if v is not None], single)
 
 
 class _GraphOp:
@@ -110,8 +120,9 @@ class CachedGraph:
     ``single``: return one array instead of a list.
     """
 
-    def __init__(self, symbol, input_names, single, params, owner):
+    def __init__(self, symbol, input_names, single, params, owner, present=None):
         self.symbol, self.input_names, self.single = symbol, list(input_names), single
+        self.present = present  # which of the traced call's inputs were arrays (not None)
         self.plan = GraphPlan(symbol)
         where = {n: i for i, n in enumerate(self.input_names)}
         self.sources = []  # per plan input slot: int (call input) or Parameter
@@ -170,21 +181,24 @@ def call_cached(block, x, *args):
         return call_symbolic(block, x, *args)
     inputs = (x,) + args
     for a in inputs:
-        if not isinstance(a, NDArray):
-            raise MXNetError("a hybridized block takes NDArrays (or Symbols) as inputs, got %s; "
-                             "pass other values as constructor arguments" % type(a).__name__)
+        if a is not None and not isinstance(a, NDArray):
+            raise MXNetError("a hybridized block takes NDArrays (or Symbols, or None for an optional "
+                             "input) as inputs, got %s; pass other values as constructor arguments"
+                             % type(a).__name__)
+    present = tuple(a is not None for a in inputs)
     cache = block._cached_graph
-    if cache is None or len(cache.input_names) != len(inputs):
-        sym, names, single = trace(block, len(inputs))
+    if cache is None or cache.present != present:   # traced again when other inputs are left out
+        sym, names, single = trace(block, present)
         params = {p.name: p for p in block.collect_params().values()}
-        cache = block._cached_graph = CachedGraph(sym, names, single, params, block.name)
-    return cache(*inputs)
+        cache = block._cached_graph = CachedGraph(sym, names, single, params, block.name, present)
+    return cache(*[a for a in inputs if a is not None])
 
 
 def infer_param_shapes(block, *args):
     """Set the shapes of ``block``'s Parameters from input arrays by symbolic inference."""
-    sym, names, _ = trace(block, len(args))
-    arg_shapes, _, aux_shapes = sym.infer_shape_partial(**{n: a.shape for n, a in zip(names, args)})
+    sym, names, _ = trace(block, tuple(a is not None for a in args))
+    arg_shapes, _, aux_shapes = sym.infer_shape_partial(
+        **{n: a.shape for n, a in zip(names, [a for a in args if a is not None])})
     known = dict(zip(sym.list_arguments() + sym.list_auxiliary_states(), arg_shapes + aux_shapes))
     for p in block.collect_params().values():
         if known.get(p.name):

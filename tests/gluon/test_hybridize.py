@@ -187,3 +187,51 @@ def test_hybridized_net_on_two_contexts():
     assert w.grad(ctxs[1]).context == ctxs[1]
     np.testing.assert_allclose(w.grad(ctxs[0]).asnumpy(), w.grad(ctxs[1]).asnumpy())
     assert np.abs(w.grad(ctxs[0]).asnumpy()).sum() > 0
+
+
+class _OptionalInputs(mx.gluon.nn.HybridBlock):
+    """A block whose second and third inputs are optional (a mask, a scale)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        with self.name_scope():
+            self.dense = mx.gluon.nn.Dense(3)
+
+    def hybrid_forward(self, F, x, mask=None, scale=None):
+        y = self.dense(x)
+        if mask is not None:
+            y = y * mask
+        if scale is not None:
+            y = F.broadcast_mul(y, scale)
+        return y
+
+
+def test_hybridized_block_takes_none_for_optional_inputs_like_mxnet():
+    """None inputs are passed to hybrid_forward as None: the graph's variables are the
+    array inputs only (data0, data1... as MXNet names them), a call leaving out other
+    inputs is traced again, and every pattern equals the imperative result."""
+    net = _OptionalInputs()
+    net.initialize(mx.init.Uniform(1.0))
+    rs = np.random.RandomState(0)
+    x, mask, scale = (mx.nd.array(rs.rand(*s)) for s in ((2, 4), (2, 3), (1, 3)))
+    calls = [(x, None, scale), (x, mask, None), (x, None, None), (x, mask, scale)]
+    want = [net(*c).asnumpy() for c in calls]
+    net.hybridize()
+    for c, w in zip(calls, want):
+        np.testing.assert_allclose(net(*c).asnumpy(), w, rtol=1e-6)
+    net(x, None, scale)
+    assert net._cached_graph.symbol.list_inputs()[:1] == ["data0"] and \
+        "data1" in net._cached_graph.symbol.list_inputs() and "data2" not in net._cached_graph.symbol.list_inputs()
+    with pytest.raises(mx.base.MXNetError, match="NDArrays.*None"):
+        net(x, 3.0)
+
+
+def test_hybridized_ctc_loss_with_a_left_out_length_matches_imperative():
+    loss = mx.gluon.loss.CTCLoss()
+    rs = np.random.RandomState(1)
+    pred = mx.nd.array(rs.randn(2, 6, 4))
+    label = mx.nd.array([[1, 2, 0], [2, 2, 1]])
+    lengths = mx.nd.array([2, 3])
+    want = loss(pred, label, None, lengths).asnumpy()
+    loss.hybridize()
+    np.testing.assert_allclose(loss(pred, label, None, lengths).asnumpy(), want, rtol=1e-6)
