@@ -177,7 +177,21 @@ def _gemm_grad(i, o, g, a):
     return [ga * a["alpha"], gb * a["alpha"], g[0] * a["beta"]]
 
 
-@register("linalg_inverse", aliases=("_linalg_inverse",))
+def _same_square_shape(opname):
+    """Symbol shape rule of an op mapping square matrices to matrices of the same shape."""
+    def infer(attrs, in_shapes):
+        A = in_shapes[0]
+        if A is None:
+            return None
+        A = tuple(A)
+        if len(A) < 2 or A[-1] != A[-2]:
+            raise ShapeError("%s: A must hold square matrices in its last two axes, got shape %s"
+                             % (opname, A))
+        return [A], [A]
+    return infer
+
+
+@register("linalg_inverse", aliases=("_linalg_inverse",), infer_shape=_same_square_shape("linalg_inverse"))
 def linalg_inverse(xp, A):
     """Inverse of each square matrix in the last two axes."""
     return xp.linalg.inv(A)
@@ -333,20 +347,6 @@ def _tri_nd(x, lower, offset=0):
 
 def _swap_nd(x):
     return G.nd().swapaxes(x, dim1=-1, dim2=-2)
-
-
-def _same_square_shape(opname):
-    """Symbol shape rule of an op mapping square matrices to matrices of the same shape."""
-    def infer(attrs, in_shapes):
-        A = in_shapes[0]
-        if A is None:
-            return None
-        A = tuple(A)
-        if len(A) < 2 or A[-1] != A[-2]:
-            raise ShapeError("%s: A must hold square matrices in its last two axes, got shape %s"
-                             % (opname, A))
-        return [A], [A]
-    return infer
 
 
 def _tri_operands_shape(opname):

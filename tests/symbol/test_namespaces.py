@@ -81,3 +81,12 @@ def test_sym_linalg_holds_the_linalg_operators_without_prefix():
     out = s.eval(ctx=mx.cpu(), a=mx.nd.array(av), b=mx.nd.array(bv))[0].asnumpy()
     np.testing.assert_allclose(out, 2 * av @ bv.T, rtol=1e-5)
     assert mx.sym.linalg.det is mx.sym.linalg_det and mx.nd.linalg.det is mx.nd.linalg_det
+
+
+def test_linalg_inverse_shape_inference_needs_no_invertible_placeholder():
+    """Shape inference of linalg_inverse uses its rule, not a run on zero matrices
+    (which are singular); non-square input is an error naming the shape."""
+    x = mx.sym.var("x")
+    assert mx.sym.linalg.inverse(x).infer_shape(x=(2, 3, 3))[1] == [(2, 3, 3)]
+    with pytest.raises(MXNetError, match=r"square.*\(2, 3, 4\)"):
+        mx.sym.linalg.inverse(x).infer_shape(x=(2, 3, 4))
