@@ -13,7 +13,8 @@ from ..ops import registry
 from ..ops.shape import infer_reshape
 from .ndarray import NDArray, ag_state, from_backend, invoke
 
-__all__ = ["make_function", "install_functions", "install_linalg", "FLUENT_METHODS", "ARRAY_OR_SCALAR"]
+__all__ = ["make_function", "install_functions", "install_linalg", "FLUENT_METHODS", "ARRAY_OR_SCALAR",
+           "drop_absent_inputs"]
 
 
 def _bind(op, args, kwargs):
@@ -38,13 +39,16 @@ def _bind(op, args, kwargs):
             raise MXNetError("%s: too many positional arguments" % op.name)
         for n, v in zip(names, rest):
             kwargs[n] = v
+    drop_absent_inputs(op, kwargs)
     input_names = op.input_names(kwargs)
     by_name = {}
     for n in input_names:
         if n in kwargs:
             by_name[n] = kwargs.pop(n)
-    while len(given) > len(input_names) and given[-1] is None:
-        given.pop()  # FullyConnected(x, w, None, no_bias=True), as Gluon's Dense calls it
+    if len(given) > len(input_names) and len(given) - given.count(None) <= len(input_names):
+        # None for inputs the attributes switch off, as MXNet allows anywhere:
+        # FullyConnected(x, w, None, no_bias=True) (Gluon's Dense), CTCLoss(d, l, None, lengths, ...)
+        given = [x for x in given if x is not None]
     if len(given) > len(input_names):
         raise MXNetError("%s takes %d array input(s) (%s), got %d"
                          % (op.name, len(input_names), ", ".join(input_names), len(given)))
@@ -60,6 +64,15 @@ def _bind(op, args, kwargs):
             raise MXNetError("%s: input %r must be an NDArray, got %s" % (op.name, n, type(x).__name__))
         inputs.append(x)
     return inputs, kwargs
+
+
+def drop_absent_inputs(op, kwargs):
+    """Remove keyword arguments set to None that are not attributes of ``op``: inputs left
+    out by name (``FullyConnected(..., bias=None, no_bias=True)``), as MXNet accepts."""
+    if op.open_attrs:
+        return
+    for k in [k for k, v in kwargs.items() if v is None and k not in op.params]:
+        del kwargs[k]
 
 
 def _static_inputs(op):

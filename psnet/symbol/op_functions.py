@@ -7,6 +7,7 @@ Inputs that are not given become variables named ``<name>_<input>``.
 """
 from ..base import MXNetError
 from ..ops import registry
+from ..ndarray.op_functions import drop_absent_inputs
 from .symbol import Symbol, create_op_symbol
 
 __all__ = ["make_function", "install_functions", "SYMBOL_OR_SCALAR"]
@@ -20,21 +21,24 @@ def _bind(op, args, kwargs):
             kwargs["num_args"] = len(inputs)
         return inputs, kwargs
     k = 0
-    while k < len(args) and isinstance(args[k], Symbol):
+    while k < len(args) and (isinstance(args[k], Symbol) or args[k] is None):
         k += 1
-    given, rest = args[:k], args[k:]
+    given, rest = list(args[:k]), args[k:]
     if rest:
         names = [n for n in op.params if n not in kwargs]
         if len(rest) > len(names):
             raise MXNetError("%s: too many positional arguments" % op.name)
         kwargs.update(zip(names, rest))
+    drop_absent_inputs(op, kwargs)
     by_name = {k: kwargs.pop(k) for k in list(kwargs) if isinstance(kwargs[k], Symbol)}
     probe = {k: v for k, v in kwargs.items() if k in op.params or op.open_attrs}
     names = op.input_names(dict(op.params, **probe))
+    if len(given) > len(names) and len(given) - given.count(None) <= len(names):
+        given = [s for s in given if s is not None]   # None for inputs the attributes switch off
     if len(given) > len(names):
         raise MXNetError("%s takes %d input(s) (%s), got %d"
                          % (op.name, len(names), ", ".join(names), len(given)))
-    inputs = dict(zip(names, given))
+    inputs = {n: s for n, s in zip(names, given) if s is not None}   # a None input becomes a variable
     for n, s in by_name.items():
         if n in inputs:
             raise MXNetError("%s: input %r given twice" % (op.name, n))
