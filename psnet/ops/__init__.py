@@ -10,3 +10,4 @@ from . import nn, normalization, loss_ops, random  # noqa: F401  (layers, losses
 from . import init_ops  # noqa: F401  (_zeros, _ones, _full, _arange, zeros_like, ones_like)
 from . import rnn, sequence  # noqa: F401  (fused RNN/LSTM/GRU; SequenceMask/Last/Reverse)
 from . import ctc  # noqa: F401  (CTCLoss / ctc_loss)
+from . import roi  # noqa: F401  (ROIPooling)
