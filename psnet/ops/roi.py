@@ -97,6 +97,7 @@ def _roi_pooling(xp, data, rois, *, pooled_size, spatial_scale):
         b3 = batch[:, None, None]
         live = ok[:, None, None]
         best = xp.full((r, ph, pw, c), -np.inf, dtype=dt)
+        nhwc = xp.ascontiguousarray(data.transpose(0, 2, 3, 1))  # each gather reads runs of C
         for dy in range(kh):
             hh = hlo + dy
             hin = (hh < hhi) & live
@@ -105,10 +106,11 @@ def _roi_pooling(xp, data, rois, *, pooled_size, spatial_scale):
                 ww = wlo + dx
                 inside = hin & (ww < whi)                     # (R, ph, pw)
                 ww = xp.minimum(ww, w - 1)
-                vals = data[b3, :, hh, ww]                    # (R, ph, pw, C)
-                upd = (vals > best) & inside[..., None]
-                best = xp.where(upd, vals, best)
-                arg = xp.where(upd, (hh * w + ww)[..., None], arg)
+                vals = nhwc[b3, hh, ww]                          # (R, ph, pw, C)
+                upd = xp.greater(vals, best)
+                upd &= inside[..., None]
+                xp.copyto(best, vals, where=upd)
+                xp.copyto(arg, (hh * w + ww)[..., None], where=upd)
         found = arg >= 0
         out = xp.where(found, best, dt.type(0))
         chan = xp.arange(c, dtype=np.int64)
