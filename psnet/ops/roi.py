@@ -92,8 +92,8 @@ def _roi_pooling(xp, data, rois, *, pooled_size, spatial_scale):
         wlo, whi = _bins(xp, corners[:, 0], corners[:, 2], pw, w, dt)
         hlo, hhi = hlo[:, :, None], hhi[:, :, None]          # (R, ph, 1)
         wlo, whi = wlo[:, None, :], whi[:, None, :]          # (R, 1, pw)
-        kh = int((hhi - hlo).max()) if r else 0
-        kw = int((whi - wlo).max()) if r else 0
+        kh = int((hhi - hlo).max())
+        kw = int((whi - wlo).max())
         b3 = batch[:, None, None]
         live = ok[:, None, None]
         best = xp.full((r, ph, pw, c), -np.inf, dtype=dt)

@@ -216,8 +216,11 @@ def test_symbol_outputs_shapes_types_and_executor():
     assert s.list_arguments() == ["data", "rois"]
     assert s.infer_shape(data=(2, 3, 8, 8), rois=(5, 5)) == ([(2, 3, 8, 8), (5, 5)], [(5, 3, 7, 6)], [])
     assert s.infer_type(data="float64", rois="float64")[1] == [np.float64]
-    s2 = mx.sym.load_json(s.tojson())
+    s2 = mx.sym.load_json(s.tojson())  # attributes come back as MXNet's strings
     assert s2.infer_shape(data=(1, 4, 5, 5), rois=(3, 5))[1] == [(3, 4, 7, 6)]
+    ex = s2.bind(mx.cpu(), {"data": mx.nd.array(_DATA[:1]), "rois": mx.nd.array([[0, 0, 0, 7, 9]])})
+    expect, _ = _reference(_DATA[:1], np.array([[0, 0, 0, 7, 9]]), (7, 6), 0.0625)
+    np.testing.assert_array_equal(ex.forward()[0].asnumpy(), expect)
     small = mx.sym.ROIPooling(mx.sym.var("data"), mx.sym.var("rois"), pooled_size=(2, 3), spatial_scale=0.5)
     ex = small.bind(mx.cpu(), {"data": mx.nd.array(_DATA), "rois": mx.nd.array(_ROIS)},
                     args_grad={"data": mx.nd.zeros(_DATA.shape)}, grad_req={"data": "write", "rois": "null"})
@@ -245,3 +248,28 @@ def test_errors_name_shapes_and_attributes():
     s = mx.sym.ROIPooling(mx.sym.var("data"), mx.sym.var("rois"), pooled_size=(2, 2), spatial_scale=1.0)
     with pytest.raises(ShapeError, match=r"rois.*\(3, 4\)"):
         s.infer_shape(data=(1, 2, 4, 4), rois=(3, 4))
+
+
+def test_hybridized_block_equals_imperative():
+    from psnet import gluon
+
+    class Net(gluon.HybridBlock):
+        def hybrid_forward(self, F, x, rois):
+            return F.ROIPooling(x * 2, rois, pooled_size=(2, 3), spatial_scale=0.5) * 3
+
+    results = []
+    for hybridize in (False, True):
+        net = Net()
+        if hybridize:
+            net.hybridize()
+        for _ in range(2):  # the second call replays the cached graph
+            x = mx.nd.array(_DATA)
+            x.attach_grad()
+            with mx.autograd.record():
+                y = net(x, mx.nd.array(_ROIS))
+            y.backward(mx.nd.array(_OGRAD))
+        results.append((y.asnumpy(), x.grad.asnumpy()))
+    np.testing.assert_array_equal(results[0][0], _MX_OUT * 6)  # pooling commutes with x * 2
+    np.testing.assert_array_equal(results[0][1], _MX_GRAD * 6)
+    np.testing.assert_array_equal(results[1][0], results[0][0])
+    np.testing.assert_array_equal(results[1][1], results[0][1])
