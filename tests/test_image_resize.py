@@ -1,0 +1,198 @@
+"""mx.image.imresize against MXNet 1.9.1 bit for bit (OpenCV 3.4.2's cv::resize).
+
+The expected arrays below were produced by MXNet 1.9.1's ``mx.image.imresize`` on the
+source arrays pasted next to them; the uint8 bilinear values differ by one in places from a
+floating-point bilinear interpolation, so these tests fail unless OpenCV's fixed-point
+arithmetic is reproduced exactly.
+"""
+import numpy as np
+import pytest
+
+import psnet as mx
+from psnet.base import ShapeError
+
+SRC_A = [[[102, 179,  92],
+      [ 14, 106,  71],
+      [188,  20, 102],
+      [121, 210, 214],
+      [ 74, 202,  87],
+      [116,  99, 103],
+      [151, 130, 149]],
+
+     [[ 52,   1,  87],
+      [235, 157,  37],
+      [129, 191, 187],
+      [ 20, 160, 203],
+      [ 57,  21, 252],
+      [235,  88,  48],
+      [218,  58, 254]],
+
+     [[169, 255, 219],
+      [187, 207,  14],
+      [189, 189, 174],
+      [189,  50, 107],
+      [ 54, 243,  63],
+      [248, 130, 228],
+      [ 50, 134,  20]],
+
+     [[ 72, 166,  17],
+      [131,  88,  59],
+      [ 13, 241, 249],
+      [  8,  89,  52],
+      [129,  83,  91],
+      [110, 187, 198],
+      [171, 252,   7]],
+
+     [[174,  34, 205],
+      [ 80, 163,  49],
+      [103, 131,   1],
+      [253, 133,  53],
+      [105,   3,  53],
+      [220, 190, 145],
+      [217,  43, 161]]]
+A_3x4 = [[[ 86, 121,  79],
+      [158,  91, 140],
+      [ 70, 148, 150],
+      [167, 102, 147]],
+
+     [[176, 237, 142],
+      [189, 172, 166],
+      [ 71, 219,  69],
+      [124, 133,  98]],
+
+     [[124, 100, 108],
+      [ 85, 161,  80],
+      [120,  41,  64],
+      [195, 141, 129]]]
+SRC_B = [[201, 189, 227,  13],
+     [ 94,  47,  14, 199],
+     [205, 214, 251, 248],
+     [189,  39, 212, 207]]
+B_9x7 = [[201, 197, 190, 208, 212,  89,  13],
+     [183, 177, 166, 178, 181,  97,  44],
+     [135, 123, 105,  99,  99, 116, 127],
+     [100,  84,  59,  42,  39, 139, 202],
+     [150, 143, 132, 132, 139, 191, 224],
+     [199, 201, 204, 221, 238, 242, 245],
+     [199, 180, 150, 191, 236, 233, 232],
+     [192, 147,  77, 143, 218, 215, 214],
+     [189, 135,  50, 125, 212, 209, 207]]
+B_NEAREST_6x3 = [[201, 189, 227],
+     [201, 189, 227],
+     [ 94,  47,  14],
+     [205, 214, 251],
+     [205, 214, 251],
+     [189,  39, 212]]
+SRC_C = [[[236,  81],
+      [110,  52],
+      [ 23, 153],
+      [216, 251],
+      [187, 123],
+      [236,  40]],
+
+     [[156,  14],
+      [ 44,  64],
+      [ 88,  70],
+      [  8,  87],
+      [128, 235],
+      [135, 215]],
+
+     [[ 62, 138],
+      [242,  80],
+      [135, 162],
+      [162,  32],
+      [122,   4],
+      [233, 230]],
+
+     [[249,  40],
+      [ 27, 134],
+      [200,  71],
+      [ 11, 161],
+      [ 32,  47],
+      [246, 150]]]
+C_HALF = [[[136,  53],
+      [ 84, 140],
+      [172, 153]],
+
+     [[145,  98],
+      [127, 106],
+      [158, 108]]]
+F_5x3 = [[0.5, -0.19999998807907104, -1.25, 1.3000000715255737, 3.0], [1.25, 1.9999998807907104, 3.125, 2.112499952316284, 1.4375], [2.0, 4.199999809265137, 7.5, 2.924999713897705, -0.125]]
+
+
+def _u8(a):
+    a = np.array(a, dtype=np.uint8)
+    return mx.nd.array(a if a.ndim == 3 else a[:, :, None], dtype="uint8")
+
+
+def test_bilinear_uint8_downscale_3_channels():
+    out = mx.image.imresize(_u8(SRC_A), 4, 3, interp=1)
+    assert out.shape == (3, 4, 3) and out.dtype == np.uint8
+    np.testing.assert_array_equal(out.asnumpy(), A_3x4)
+
+
+def test_bilinear_uint8_upscale_1_channel():
+    out = mx.image.imresize(_u8(SRC_B), 7, 9, interp=1)
+    assert out.shape == (9, 7, 1)
+    np.testing.assert_array_equal(out.asnumpy()[:, :, 0], B_9x7)
+
+
+def test_bilinear_uint8_exact_halving_uses_opencv_area_rule():
+    # OpenCV turns a 2x INTER_LINEAR shrink into 2x2 INTER_AREA; with 2 channels it rounds
+    # sum / 4 half to even: 546 / 4 -> 136 and 426 / 4 -> 106, where (sum + 2) >> 2 (its rule
+    # for 1, 3 and 4 channels) would give 137 and 107
+    out = mx.image.imresize(_u8(SRC_C), 3, 2, interp=1)
+    np.testing.assert_array_equal(out.asnumpy(), C_HALF)
+
+
+def test_nearest_uint8():
+    out = mx.image.imresize(_u8(SRC_B), 3, 6, interp=0)
+    np.testing.assert_array_equal(out.asnumpy()[:, :, 0], B_NEAREST_6x3)
+
+
+def test_bilinear_float32():
+    src = mx.nd.array(np.array([[0.5, -1.25, 3.0], [2.0, 7.5, -0.125]], np.float32)[:, :, None])
+    out = mx.image.imresize(src, 5, 3, interp=1)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.asnumpy()[:, :, 0], F_5x3, rtol=0, atol=1e-6)
+
+
+def test_gluon_resize_and_center_crop_use_the_same_arithmetic():
+    from psnet.gluon.data.vision import transforms
+    out = transforms.Resize((4, 3))(_u8(SRC_A))
+    np.testing.assert_array_equal(out.asnumpy(), A_3x4)
+    img = mx.image.imresize(_u8(SRC_A), 4, 3, interp=1)
+    np.testing.assert_array_equal(mx.image.fixed_crop(_u8(SRC_A), 0, 0, 7, 5, size=(4, 3), interp=1).asnumpy(),
+                                  img.asnumpy())
+
+
+@pytest.mark.parametrize("shape,size", [((5, 7, 3), (11, 4)), ((6, 4, 1), (2, 9)), ((3, 8, 2), (4, 3))])
+@pytest.mark.parametrize("interp", [0, 1])
+def test_constant_image_stays_constant(shape, size, interp):
+    for value in (0, 1, 127, 254, 255):
+        src = mx.nd.array(np.full(shape, value), dtype="uint8")
+        out = mx.image.imresize(src, size[0], size[1], interp=interp).asnumpy()
+        assert out.shape == (size[1], size[0], shape[2])
+        assert (out == value).all(), (value, np.unique(out))
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "float32"])
+@pytest.mark.parametrize("interp", [0, 1])
+def test_identity_resize_returns_the_same_values(dtype, interp):
+    src = np.random.RandomState(3).randint(0, 256, (6, 5, 3)).astype(dtype)
+    out = mx.image.imresize(mx.nd.array(src, dtype=dtype), 5, 6, interp=interp)
+    assert out.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(out.asnumpy(), src)
+
+
+def test_bilinear_is_symmetric_under_flips():
+    # pixel centres are aligned, so resizing a mirrored image mirrors the result (float path)
+    src = np.random.RandomState(4).rand(5, 6, 1).astype(np.float32)
+    out = mx.image.imresize(mx.nd.array(src), 9, 4, interp=1).asnumpy()
+    flipped = mx.image.imresize(mx.nd.array(src[:, ::-1].copy()), 9, 4, interp=1).asnumpy()
+    np.testing.assert_allclose(flipped, out[:, ::-1], atol=1e-5)
+
+
+def test_bad_sizes():
+    with pytest.raises(ShapeError, match="positive"):
+        mx.image.imresize(_u8(SRC_B), 0, 3)
