@@ -3,28 +3,34 @@
 Images are NDArrays in HWC layout (uint8 as decoded, or float after normalisation).
 Decoding needs Pillow (``pip install pillow``), imported only when an image is decoded.
 
-Resizing with ``interp`` 0 (nearest) and 1 (bilinear) is pure NumPy and reproduces MXNet
-1.9.1's ``cv::resize`` (OpenCV 3.4.2, no IPP) bit for bit, checked on thousands of random
-images (1-4 channels, 1-300 pixels, up, down and mixed scaling, uint8/float32/float64):
+Resizing with ``interp`` 0 (nearest), 1 (bilinear) and 2 (bicubic) is pure NumPy and
+reproduces MXNet 1.9.1's ``cv::resize`` (OpenCV 3.4.2, no IPP) bit for bit, checked on
+thousands of random images (1-4 channels, 1-300 pixels, up, down and mixed scaling,
+uint8/float32/float64):
 
-* positions: ``scale = 1 / (n_out / n_in)`` in double; bilinear source ``fx = (float)((dx +
-  0.5) * scale - 0.5)``, ``sx = floor(fx)``, ``fx -= sx``; nearest ``min(floor(dx * scale),
-  n_in - 1)``.  Horizontally a position left of the first or right of the last pixel takes
-  that pixel with weights (1, 0); vertically the row index is clamped but the fraction kept.
-* uint8 weights are ``rint((1 - f) * 2048)`` and ``rint(f * 2048)`` (11 bits); the horizontal
-  pass is exact integer arithmetic and the vertical pass is OpenCV's SSE2 formula, which
-  this build uses for every output element: ``(((S0 >> 4) * b0 >> 16) + ((S1 >> 4) * b1 >>
-  16) + 2) >> 2`` (not the scalar ``(S0 * b0 + S1 * b1 + 2**21) >> 22``).
-* float images: the same two passes in the image's precision with float32 weights.
-* exact 2x shrinks of both sides become OpenCV's 2x2 INTER_AREA (block means: uint8
-  ``(sum + 2) >> 2`` for 1/3/4 channels, ``rint(sum * 0.25)`` otherwise).
+* positions: ``scale = 1 / (n_out / n_in)`` in double; bilinear/bicubic source ``fx =
+  (float)((dx + 0.5) * scale - 0.5)``, ``sx = floor(fx)``, ``fx -= sx``; nearest ``min(floor(dx
+  * scale), n_in - 1)``.  Bilinear: horizontally a position left of the first or right of the
+  last pixel takes that pixel with weights (1, 0); vertically the row index is clamped but
+  the fraction kept.  Bicubic (A = -0.75, weights in float32): taps ``sx - 1 .. sx + 2``
+  with indices clamped to the image.
+* uint8 weights are ``rint(w * 2048)`` (11 bits) and the horizontal pass is exact integer
+  arithmetic.  Bilinear's vertical pass is OpenCV's SSE2 formula, which this build uses for
+  every output element: ``(((S0 >> 4) * b0 >> 16) + ((S1 >> 4) * b1 >> 16) + 2) >> 2`` (not
+  the scalar ``(S0 * b0 + S1 * b1 + 2**21) >> 22``).  Bicubic's vertical pass is SSE2 float
+  arithmetic (``sum S_k * float(b_k / 2**22)``, rounded half to even) on the first
+  ``8 * floor(row_length / 8)`` values of each row (row_length = width * channels) and
+  the integer ``(sum S_k * b_k + 2**21) >> 22`` on the rest.
+* float images: the same passes in the image's precision with float32 weights.
+* bilinear exact 2x shrinks of both sides become OpenCV's 2x2 INTER_AREA (block means:
+  uint8 ``(sum + 2) >> 2`` for 1/3/4 channels, ``rint(sum * 0.25)`` otherwise).
 
-The other interpolations (2 bicubic, 3 area, 4 lanczos) use Pillow's filters and are NOT
-OpenCV's: Pillow widens its kernels when shrinking (antialiasing) while OpenCV's cubic and
-Lanczos use fixed 4 and 8 taps, and OpenCV's INTER_AREA interpolates bilinearly when
-enlarging; on random noise images the results differ by tens of grey levels (natural
-images: much less).  ``interp`` 9 picks cubic to enlarge both sides, area to shrink both,
-bilinear otherwise, and 10 a random one of 0-4, as MXNet's Python helpers do.
+The other interpolations (3 area, 4 lanczos) use Pillow's filters and are NOT OpenCV's:
+Pillow widens its kernels when shrinking (antialiasing) while OpenCV's Lanczos uses a fixed
+8 taps, and OpenCV's INTER_AREA interpolates bilinearly when enlarging; on random noise
+images the results differ by tens of grey levels (natural images: much less).  ``interp``
+9 picks cubic to enlarge both sides, area to shrink both, bilinear otherwise, and 10 a
+random one of 0-4, as MXNet's Python helpers do.
 Random choices come from NumPy's global generator (``np.random.seed`` reproduces them).
 """
 import io
@@ -54,7 +60,7 @@ def _pil():
     try:
         from PIL import Image
     except ImportError:
-        raise NotSupportedError("decoding images and interpolations other than nearest/bilinear need "
+        raise NotSupportedError("decoding images and interpolations 3 (area) and 4 (lanczos) need "
                                 "Pillow, an optional dependency of psnet: pip install pillow") from None
     return Image
 
@@ -167,6 +173,52 @@ def _cv_linear(img, h, w):
     return np.clip((out + 2) >> 2, 0, 255).astype(np.uint8)
 
 
+def _cv_cubic_weights(x):
+    """OpenCV's bicubic weights (A = -0.75) for float32 fractions ``x``, in float32 with
+    its order of operations; the last weight is 1 minus the others."""
+    f32 = np.float32
+    a, one = f32(-0.75), f32(1)
+    x1, y = (x + one).astype(f32), (one - x).astype(f32)
+    c0 = ((a * x1 - f32(5) * a) * x1 + f32(8) * a) * x1 - f32(4) * a
+    c1 = ((a + f32(2)) * x - (a + f32(3))) * x * x + one
+    c2 = ((a + f32(2)) * y - (a + f32(3))) * y * y + one
+    c3 = one - c0 - c1 - c2
+    return [c.astype(f32) for c in (c0, c1, c2, c3)]
+
+
+def _cv_cubic(img, h, w):
+    """Bicubic resize of an HWC array exactly as OpenCV 3.4's cv::resize (INTER_CUBIC) in
+    MXNet 1.9.1: 4 taps from source index floor(fx) - 1, edge pixels replicated, uint8 in
+    11-bit fixed point (vertical pass: SSE2 float formula on groups of 8 elements of a
+    row, integer rounding on the remaining tail)."""
+    in_h, in_w, chans = img.shape
+    fixed = img.dtype == np.uint8
+    src = img.astype(np.int32) if fixed else img
+    sx, fx = _cv_table(in_w, w)
+    rows = None
+    for k, wk in enumerate(_cv_cubic_weights(fx)):
+        wk = np.rint(wk * np.float32(2048)).astype(np.int32) if fixed else wk
+        term = src[:, np.clip(sx - 1 + k, 0, in_w - 1)] * wk[None, :, None]
+        rows = term if rows is None else rows + term
+    sy, fy = _cv_table(in_h, h)
+    taps = [rows[np.clip(sy - 1 + k, 0, in_h - 1)].reshape(h, w * chans) for k in range(4)]
+    weights = _cv_cubic_weights(fy)
+    if not fixed:
+        out = taps[0] * weights[0][:, None]
+        for t, wk in zip(taps[1:], weights[1:]):
+            out = out + t * wk[:, None]
+        return out.reshape(h, w, chans)
+    ints = [np.rint(wk * np.float32(2048)).astype(np.int64)[:, None] for wk in weights]
+    exact = (sum(t * wk for t, wk in zip(taps, ints)) + (1 << 21)) >> 22
+    scale = np.float32(1.0 / (1 << 22))
+    simd = taps[0].astype(np.float32) * (ints[0].astype(np.float32) * scale)
+    for t, wk in zip(taps[1:], ints[1:]):
+        simd = simd + t.astype(np.float32) * (wk.astype(np.float32) * scale)
+    n_simd = (w * chans) // 8 * 8
+    out = np.where(np.arange(w * chans) < n_simd, np.rint(simd).astype(np.int64), exact)
+    return np.clip(out, 0, 255).astype(np.uint8).reshape(h, w, chans)
+
+
 def _cv_nearest(img, h, w):
     """cv::resize INTER_NEAREST: source index min(floor(dst * (1 / (n_out / n_in))), n_in - 1)."""
     def index(n_in, n_out):
@@ -175,7 +227,7 @@ def _cv_nearest(img, h, w):
     return img[index(img.shape[0], h)][:, index(img.shape[1], w)]
 
 
-_PIL_FILTERS = {2: "BICUBIC", 3: "BOX", 4: "LANCZOS"}
+_PIL_FILTERS = {3: "BOX", 4: "LANCZOS"}
 
 
 def _resize_np(img, w, h, interp):
@@ -194,6 +246,10 @@ def _resize_np(img, w, h, interp):
         if img.dtype == np.uint8 or img.dtype.kind == "f":
             return _cv_linear(img, h, w)
         return _cv_linear(img.astype(np.float64), h, w).round().astype(img.dtype)
+    if interp == 2:
+        if img.dtype == np.uint8 or img.dtype.kind == "f":
+            return _cv_cubic(img, h, w)
+        return _cv_cubic(img.astype(np.float64), h, w).round().astype(img.dtype)
     if interp not in _PIL_FILTERS:
         raise MXNetError("imresize: interp must be 0-4, 9 or 10, got %r" % (interp,))
     image = _pil()

@@ -118,7 +118,54 @@ C_HALF = [[[136,  53],
       [127, 106],
       [158, 108]]]
 F_5x3 = [[0.5, -0.19999998807907104, -1.25, 1.3000000715255737, 3.0], [1.25, 1.9999998807907104, 3.125, 2.112499952316284, 1.4375], [2.0, 4.199999809265137, 7.5, 2.924999713897705, -0.125]]
+A_CUBIC_3x4 = [[[ 77, 116,  71],
+      [163,  85, 144],
+      [ 63, 144, 163],
+      [177,  97, 147]],
 
+     [[175, 239, 135],
+      [191, 171, 179],
+      [ 54, 230,  55],
+      [134, 125, 106]],
+
+     [[123,  91, 104],
+      [ 74, 167,  82],
+      [119,  17,  58],
+      [202, 154, 135]]]
+B_CUBIC_9x7 = [[213, 207, 203, 251, 237,  83,   0],
+     [186, 176, 165, 192, 185,  93,  24],
+     [126, 109,  85,  66,  71, 104, 129],
+     [ 99,  81,  54,  11,  26, 141, 227],
+     [142, 140, 135, 112, 123, 200, 255],
+     [199, 203, 211, 228, 243, 247, 248],
+     [216, 190, 165, 212, 255, 252, 236],
+     [206, 141,  67, 133, 228, 226, 213],
+     [204, 119,  21,  99, 216, 216, 202]]
+SRC_E = [[[180, 118,  85],
+      [234, 197, 159],
+      [193,  68,  22],
+      [142, 244, 160],
+      [182, 164,  93],
+      [195,  92, 173],
+      [108, 189, 154],
+      [128,  90, 243],
+      [160,  87, 229]],
+
+     [[160,  83, 150],
+      [ 87, 198,  59],
+      [111, 218,  45],
+      [ 12,  94, 123],
+      [188, 237,  68],
+      [ 79,  61, 112],
+      [113, 228,  25],
+      [ 19,  53,  62],
+      [ 58, 153, 254]]]
+E_CUBIC_1x3 = [[[160, 198, 109],
+      [185, 200,  80],
+      [ 74,  72, 153]]]
+F_CUBIC_5x3 = [[0.5982091426849365, -0.9336107969284058, -2.0095481872558594, 1.0509992837905884, 3.7782251834869385],
+               [1.0699994564056396, 2.0989999771118164, 3.125, 2.227250099182129, 1.2755001783370972],
+               [1.5417897701263428, 5.131611347198486, 8.259549140930176, 3.403501033782959, -1.227225422859192]]
 
 def _u8(a):
     a = np.array(a, dtype=np.uint8)
@@ -145,6 +192,25 @@ def test_bilinear_uint8_exact_halving_uses_opencv_area_rule():
     np.testing.assert_array_equal(out.asnumpy(), C_HALF)
 
 
+def test_bicubic_uint8():
+    np.testing.assert_array_equal(mx.image.imresize(_u8(SRC_A), 4, 3, interp=2).asnumpy(), A_CUBIC_3x4)
+    # enlarging overshoots: negative lobes saturate at 0 and 255
+    np.testing.assert_array_equal(mx.image.imresize(_u8(SRC_B), 7, 9, interp=2).asnumpy()[:, :, 0], B_CUBIC_9x7)
+
+
+def test_bicubic_uint8_simd_body_and_scalar_tail():
+    # a row of 9 values: OpenCV's SSE2 float formula covers the first 8, integer rounding the
+    # 9th; each formula alone gets one of them wrong
+    np.testing.assert_array_equal(mx.image.imresize(_u8(SRC_E), 3, 1, interp=2).asnumpy(), E_CUBIC_1x3)
+
+
+def test_bicubic_float32():
+    src = mx.nd.array(np.array([[0.5, -1.25, 3.0], [2.0, 7.5, -0.125]], np.float32)[:, :, None])
+    out = mx.image.imresize(src, 5, 3, interp=2)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.asnumpy()[:, :, 0], F_CUBIC_5x3, rtol=0, atol=1e-6)
+
+
 def test_nearest_uint8():
     out = mx.image.imresize(_u8(SRC_B), 3, 6, interp=0)
     np.testing.assert_array_equal(out.asnumpy()[:, :, 0], B_NEAREST_6x3)
@@ -167,7 +233,7 @@ def test_gluon_resize_and_center_crop_use_the_same_arithmetic():
 
 
 @pytest.mark.parametrize("shape,size", [((5, 7, 3), (11, 4)), ((6, 4, 1), (2, 9)), ((3, 8, 2), (4, 3))])
-@pytest.mark.parametrize("interp", [0, 1])
+@pytest.mark.parametrize("interp", [0, 1, 2])
 def test_constant_image_stays_constant(shape, size, interp):
     for value in (0, 1, 127, 254, 255):
         src = mx.nd.array(np.full(shape, value), dtype="uint8")
@@ -177,7 +243,7 @@ def test_constant_image_stays_constant(shape, size, interp):
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "float32"])
-@pytest.mark.parametrize("interp", [0, 1])
+@pytest.mark.parametrize("interp", [0, 1, 2])
 def test_identity_resize_returns_the_same_values(dtype, interp):
     src = np.random.RandomState(3).randint(0, 256, (6, 5, 3)).astype(dtype)
     out = mx.image.imresize(mx.nd.array(src, dtype=dtype), 5, 6, interp=interp)
