@@ -3,7 +3,7 @@
 Images are NDArrays in HWC layout (uint8 as decoded, or float after normalisation).
 Decoding needs Pillow (``pip install pillow``), imported only when an image is decoded.
 
-Resizing with ``interp`` 0 (nearest), 1 (bilinear) and 2 (bicubic) is pure NumPy and
+Resizing with ``interp`` 0 (nearest), 1 (bilinear), 2 (bicubic) and 3 (area) is pure NumPy and
 reproduces MXNet 1.9.1's ``cv::resize`` (OpenCV 3.4.2, no IPP) bit for bit, checked on
 thousands of random images (1-4 channels, 1-300 pixels, up, down and mixed scaling,
 uint8/float32/float64):
@@ -24,13 +24,19 @@ uint8/float32/float64):
 * float images: the same passes in the image's precision with float32 weights.
 * bilinear exact 2x shrinks of both sides become OpenCV's 2x2 INTER_AREA (block means:
   uint8 ``(sum + 2) >> 2`` for 1/3/4 channels, ``rint(sum * 0.25)`` otherwise).
+* area: unless both sides shrink, bilinear (same arithmetic) on INTER_AREA's positions
+  ``sx = floor(dx * scale)``, ``fx = (float)((dx + 1) - (sx + 1) / scale)`` (clamped at 0,
+  fractional part).  Integer shrink factors (within DBL_EPSILON): block means, uint8
+  ``rint(float(sum) * float32(1 / area))``.  Other shrinks: each output sums the source
+  cells it covers with float32 weights (full cells ``1 / cell``, partial cells their
+  covered fraction), row by row then column by column in OpenCV's order, rounded half
+  to even for uint8.
 
-The other interpolations (3 area, 4 lanczos) use Pillow's filters and are NOT OpenCV's:
-Pillow widens its kernels when shrinking (antialiasing) while OpenCV's Lanczos uses a fixed
-8 taps, and OpenCV's INTER_AREA interpolates bilinearly when enlarging; on random noise
-images the results differ by tens of grey levels (natural images: much less).  ``interp``
-9 picks cubic to enlarge both sides, area to shrink both, bilinear otherwise, and 10 a
-random one of 0-4, as MXNet's Python helpers do.
+Lanczos (4) uses Pillow's filter and is NOT OpenCV's: Pillow widens its kernel when
+shrinking (antialiasing) while OpenCV's uses a fixed 8 taps; on random noise images the
+results differ by tens of grey levels (natural images: much less).  ``interp`` 9 picks
+cubic to enlarge both sides, area to shrink both, bilinear otherwise, and 10 a random one
+of 0-4, as MXNet's Python helpers do.
 Random choices come from NumPy's global generator (``np.random.seed`` reproduces them).
 """
 import io
@@ -60,7 +66,7 @@ def _pil():
     try:
         from PIL import Image
     except ImportError:
-        raise NotSupportedError("decoding images and interpolations 3 (area) and 4 (lanczos) need "
+        raise NotSupportedError("decoding images and interpolation 4 (lanczos) need "
                                 "Pillow, an optional dependency of psnet: pip install pillow") from None
     return Image
 
@@ -144,15 +150,29 @@ def _cv_area_half(img):
     return chain
 
 
-def _cv_linear(img, h, w):
+def _cv_area_table(n_in, n_out):
+    """OpenCV's INTER_AREA table when enlarging: source index floor(dx * scale) and fraction
+    (float)((dx + 1) - (sx + 1) / scale), clamped at 0, fractional part only."""
+    scale = 1.0 / (float(n_out) / n_in)
+    inv = float(n_out) / n_in
+    dst = np.arange(n_out, dtype=np.float64)
+    first = np.floor(dst * scale).astype(np.int64)
+    frac = ((dst + 1) - (first + 1) * inv).astype(np.float32)
+    frac = np.where(frac <= 0, np.float32(0), frac - np.floor(frac)).astype(np.float32)
+    return first, frac
+
+
+def _cv_linear(img, h, w, area=False):
     """Bilinear resize of an HWC array exactly as OpenCV 3.4's cv::resize (INTER_LINEAR) in
-    MXNet 1.9.1: uint8 in fixed point, floating point types in their own precision."""
+    MXNet 1.9.1: uint8 in fixed point, floating point types in their own precision.  With
+    ``area`` the positions are INTER_AREA's (OpenCV's area interpolation when enlarging)."""
     in_h, in_w, chans = img.shape
-    if in_w == 2 * w and in_h == 2 * h:
+    if not area and in_w == 2 * w and in_h == 2 * h:
         return _cv_area_half(img)
+    table = _cv_area_table if area else _cv_table
     fixed = img.dtype == np.uint8
     # horizontal pass: both borders clamp to the edge pixel with weights (1, 0)
-    sx, fx = _cv_table(in_w, w)
+    sx, fx = table(in_w, w)
     edge = (sx < 0) | (sx >= in_w - 1)
     fx = np.where(edge, np.float32(0), fx)
     sx = np.clip(sx, 0, in_w - 1)
@@ -161,7 +181,7 @@ def _cv_linear(img, h, w):
     a0, a1 = a0[None, :, None], a1[None, :, None]
     rows = src[:, sx] * a0 + src[:, np.minimum(sx + 1, in_w - 1)] * a1
     # vertical pass: rows outside the image are clamped, the fraction is kept as computed
-    sy, fy = _cv_table(in_h, h)
+    sy, fy = table(in_h, h)
     b0, b1 = _cv_weights(fy, fixed)
     top, bottom = rows[np.clip(sy, 0, in_h - 1)], rows[np.clip(sy + 1, 0, in_h - 1)]
     b0, b1 = b0[:, None, None], b1[:, None, None]
@@ -171,6 +191,79 @@ def _cv_linear(img, h, w):
     # this build: 16-bit multiply-high of (row >> 4) by each weight, then (+2) >> 2
     out = (((top >> 4) * b0) >> 16) + (((bottom >> 4) * b1) >> 16)
     return np.clip((out + 2) >> 2, 0, 255).astype(np.uint8)
+
+
+def _cv_block_mean(img, ky, kx):
+    """OpenCV's fast INTER_AREA for integer shrink factors: the mean of each ``ky`` x ``kx``
+    block (uint8: int sum times float32(1 / area), rounded half to even; float: summed row by
+    row in groups of 4 like OpenCV's scalar loop)."""
+    if ky == 2 and kx == 2:
+        return _cv_area_half(img)
+    h, w = img.shape[0] // ky, img.shape[1] // kx
+    blocks = img[:h * ky, :w * kx].reshape(h, ky, w, kx, img.shape[2]).transpose(0, 2, 1, 3, 4)
+    blocks = blocks.reshape(h, w, ky * kx, img.shape[2])
+    if img.dtype == np.uint8:
+        total = blocks.astype(np.int64).sum(axis=2).astype(np.float32)
+        res = np.rint(total * np.float32(1.0 / (ky * kx)).astype(np.float32))
+        return np.clip(res, 0, 255).astype(np.uint8)
+    total = np.zeros((h, w, img.shape[2]), img.dtype)
+    area, k = ky * kx, 0
+    while k <= area - 4:
+        total = total + (((blocks[:, :, k] + blocks[:, :, k + 1]) + blocks[:, :, k + 2]) + blocks[:, :, k + 3])
+        k += 4
+    for k in range(k, area):
+        total = total + blocks[:, :, k]
+    return total * img.dtype.type(np.float32(1.0 / area))
+
+
+def _cv_area_taps(n_in, n_out):
+    """OpenCV's INTER_AREA shrinking table (computeResizeAreaTab) as padded arrays: for each
+    output index, the source indices and float32 weights of the cells it covers, in order."""
+    scale = 1.0 / (float(n_out) / n_in)
+    start = np.arange(n_out, dtype=np.float64) * scale
+    stop = start + scale
+    cell = np.minimum(scale, n_in - start)
+    last = np.minimum(np.floor(stop).astype(np.int64), n_in - 1)
+    first = np.minimum(np.ceil(start).astype(np.int64), last)
+    has_left = (first - start) > 1e-3
+    has_right = (stop - last) > 1e-3
+    n_taps = int(np.max(has_left + (last - first) + has_right))
+    idx = (first - has_left)[:, None] + np.arange(n_taps)[None, :]
+    weight = np.zeros(idx.shape, np.float32)
+    weight = np.where(idx < last[:, None], (1.0 / cell)[:, None].astype(np.float32), weight)
+    right = np.minimum(np.minimum(stop - last, 1.0), cell) / cell
+    weight = np.where((idx == last[:, None]) & has_right[:, None], right[:, None].astype(np.float32), weight)
+    left = ((first - start) / cell).astype(np.float32)
+    weight[:, 0] = np.where(has_left, left, weight[:, 0])
+    return np.clip(idx, 0, n_in - 1), weight.astype(np.float32)
+
+
+def _cv_area(img, h, w):
+    """INTER_AREA exactly as OpenCV 3.4's cv::resize in MXNet 1.9.1: bilinear with area
+    positions unless both sides shrink; block means for integer factors; otherwise each
+    output is the float32 weighted sum of the source cells it covers, rounded half to even."""
+    in_h, in_w, chans = img.shape
+    scale_x, scale_y = 1.0 / (float(w) / in_w), 1.0 / (float(h) / in_h)
+    if scale_x < 1 or scale_y < 1:
+        return _cv_linear(img, h, w, area=True)
+    kx, ky = int(np.rint(scale_x)), int(np.rint(scale_y))
+    if abs(scale_x - kx) < np.finfo(np.float64).eps and abs(scale_y - ky) < np.finfo(np.float64).eps:
+        return _cv_block_mean(img, ky, kx)
+    work = np.float32 if img.dtype == np.uint8 else img.dtype
+    src = img.astype(work)
+    xi, xw = _cv_area_taps(in_w, w)
+    rows = None
+    for t in range(xi.shape[1]):
+        term = src[:, xi[:, t]] * xw[None, :, t, None].astype(work)
+        rows = term if rows is None else rows + term
+    yi, yw = _cv_area_taps(in_h, h)
+    out = None
+    for t in range(yi.shape[1]):
+        term = yw[:, t, None, None].astype(work) * rows[yi[:, t]]
+        out = term if out is None else out + term
+    if img.dtype == np.uint8:
+        return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return out
 
 
 def _cv_cubic_weights(x):
@@ -227,7 +320,7 @@ def _cv_nearest(img, h, w):
     return img[index(img.shape[0], h)][:, index(img.shape[1], w)]
 
 
-_PIL_FILTERS = {3: "BOX", 4: "LANCZOS"}
+_PIL_FILTERS = {4: "LANCZOS"}
 
 
 def _resize_np(img, w, h, interp):
@@ -250,6 +343,10 @@ def _resize_np(img, w, h, interp):
         if img.dtype == np.uint8 or img.dtype.kind == "f":
             return _cv_cubic(img, h, w)
         return _cv_cubic(img.astype(np.float64), h, w).round().astype(img.dtype)
+    if interp == 3:
+        if img.dtype == np.uint8 or img.dtype.kind == "f":
+            return _cv_area(img, h, w)
+        return _cv_area(img.astype(np.float64), h, w).round().astype(img.dtype)
     if interp not in _PIL_FILTERS:
         raise MXNetError("imresize: interp must be 0-4, 9 or 10, got %r" % (interp,))
     image = _pil()

@@ -166,6 +166,37 @@ E_CUBIC_1x3 = [[[160, 198, 109],
 F_CUBIC_5x3 = [[0.5982091426849365, -0.9336107969284058, -2.0095481872558594, 1.0509992837905884, 3.7782251834869385],
                [1.0699994564056396, 2.0989999771118164, 3.125, 2.227250099182129, 1.2755001783370972],
                [1.5417897701263428, 5.131611347198486, 8.259549140930176, 3.403501033782959, -1.227225422859192]]
+A_AREA_3x4 = [[[ 91, 116,  76],
+      [132, 123, 146],
+      [ 85, 142, 159],
+      [172,  98, 144]],
+
+     [[152, 181,  99],
+      [142, 162, 146],
+      [105, 137, 120],
+      [155, 138, 116]],
+
+     [[119, 107,  97],
+      [ 97, 152,  80],
+      [135,  80,  78],
+      [189, 153, 128]]]
+B_AREA_9x7 = [[201, 198, 189, 208, 227,  67,  13],
+     [201, 198, 189, 208, 227,  67,  13],
+     [121, 111,  83,  75,  67, 131, 153],
+     [ 94,  82,  47,  31,  14, 153, 199],
+     [150, 145, 131, 132, 133, 201, 224],
+     [205, 207, 214, 233, 251, 249, 248],
+     [201, 193, 170, 206, 241, 239, 238],
+     [189, 152,  39, 126, 212, 208, 207],
+     [189, 152,  39, 126, 212, 208, 207]]
+SRC_G = [[153, 191,  80,  91,  81, 183,  13,  76, 161],
+     [ 71,  82,  24, 109,  92, 176, 253, 160,  45],
+     [236, 125, 132,  34, 140, 129,  74,  37, 245],
+     [231, 212,  81,  91, 152, 248, 145,  67,  70],
+     [171, 114, 242, 192, 125,  79,  96,  23, 155],
+     [ 70,  89, 107, 138, 185,  27,  44, 245, 142]]
+G_AREA_2x3 = [[122, 115, 118],
+     [146, 137, 110]]
 
 def _u8(a):
     a = np.array(a, dtype=np.uint8)
@@ -211,6 +242,18 @@ def test_bicubic_float32():
     np.testing.assert_allclose(out.asnumpy()[:, :, 0], F_CUBIC_5x3, rtol=0, atol=1e-6)
 
 
+def test_area_uint8_shrink_enlarge_and_integer_factor():
+    # shrinking by a non-integer factor: float32 cell-weighted sums
+    np.testing.assert_array_equal(mx.image.imresize(_u8(SRC_A), 4, 3, interp=3).asnumpy(), A_AREA_3x4)
+    # enlarging: bilinear on OpenCV's INTER_AREA positions (edge rows and columns repeat)
+    np.testing.assert_array_equal(mx.image.imresize(_u8(SRC_B), 7, 9, interp=3).asnumpy()[:, :, 0], B_AREA_9x7)
+    # integer factor 3: block means rounded half to even
+    out = mx.image.imresize(_u8(SRC_G), 3, 2, interp=3).asnumpy()[:, :, 0]
+    np.testing.assert_array_equal(out, G_AREA_2x3)
+    blocks = np.array(SRC_G).reshape(2, 3, 3, 3).mean(axis=(1, 3))
+    np.testing.assert_array_equal(out, np.rint(blocks))
+
+
 def test_nearest_uint8():
     out = mx.image.imresize(_u8(SRC_B), 3, 6, interp=0)
     np.testing.assert_array_equal(out.asnumpy()[:, :, 0], B_NEAREST_6x3)
@@ -233,7 +276,7 @@ def test_gluon_resize_and_center_crop_use_the_same_arithmetic():
 
 
 @pytest.mark.parametrize("shape,size", [((5, 7, 3), (11, 4)), ((6, 4, 1), (2, 9)), ((3, 8, 2), (4, 3))])
-@pytest.mark.parametrize("interp", [0, 1, 2])
+@pytest.mark.parametrize("interp", [0, 1, 2, 3])
 def test_constant_image_stays_constant(shape, size, interp):
     for value in (0, 1, 127, 254, 255):
         src = mx.nd.array(np.full(shape, value), dtype="uint8")
@@ -243,7 +286,7 @@ def test_constant_image_stays_constant(shape, size, interp):
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "float32"])
-@pytest.mark.parametrize("interp", [0, 1, 2])
+@pytest.mark.parametrize("interp", [0, 1, 2, 3])
 def test_identity_resize_returns_the_same_values(dtype, interp):
     src = np.random.RandomState(3).randint(0, 256, (6, 5, 3)).astype(dtype)
     out = mx.image.imresize(mx.nd.array(src, dtype=dtype), 5, 6, interp=interp)
