@@ -3,10 +3,10 @@
 Images are NDArrays in HWC layout (uint8 as decoded, or float after normalisation).
 Decoding needs Pillow (``pip install pillow``), imported only when an image is decoded.
 
-Resizing with ``interp`` 0 (nearest), 1 (bilinear), 2 (bicubic) and 3 (area) is pure NumPy and
-reproduces MXNet 1.9.1's ``cv::resize`` (OpenCV 3.4.2, no IPP) bit for bit, checked on
-thousands of random images (1-4 channels, 1-300 pixels, up, down and mixed scaling,
-uint8/float32/float64):
+Resizing (``interp`` 0 nearest, 1 bilinear, 2 bicubic, 3 area, 4 Lanczos) is pure NumPy
+and reproduces MXNet 1.9.1's ``cv::resize`` (OpenCV 3.4.2 built without IPP, SSE2 baseline)
+bit for bit, checked against MXNet on thousands of random images (1-4 channels, 1-300
+pixels, up, down and mixed scaling, uint8/float32/float64, all five interpolations):
 
 * positions: ``scale = 1 / (n_out / n_in)`` in double; bilinear/bicubic source ``fx =
   (float)((dx + 0.5) * scale - 0.5)``, ``sx = floor(fx)``, ``fx -= sx``; nearest ``min(floor(dx
@@ -31,12 +31,17 @@ uint8/float32/float64):
   cells it covers with float32 weights (full cells ``1 / cell``, partial cells their
   covered fraction), row by row then column by column in OpenCV's order, rounded half
   to even for uint8.
+* Lanczos-4: 8 taps ``sx - 3 .. sx + 4`` (indices clamped), weights from sin/cos in double
+  of float32 ``x + 3 - i``, normalised in float32; uint8 in 11-bit fixed point with the
+  integer rounding ``(sum + 2**21) >> 22``.  Like OpenCV, a fraction within 2**-22 of 1
+  (``x + 3`` rounds to 4.0 in float32) gives NaN weights: float images get NaN there (as
+  in MXNet), uint8 images use OpenCV's fixed-point weight for NaN (-32768) with its
+  32-bit wrap-around, as MXNet does.
 
-Lanczos (4) uses Pillow's filter and is NOT OpenCV's: Pillow widens its kernel when
-shrinking (antialiasing) while OpenCV's uses a fixed 8 taps; on random noise images the
-results differ by tens of grey levels (natural images: much less).  ``interp`` 9 picks
-cubic to enlarge both sides, area to shrink both, bilinear otherwise, and 10 a random one
-of 0-4, as MXNet's Python helpers do.
+``interp`` 9 picks cubic to enlarge both sides, area to shrink both, bilinear otherwise,
+and 10 a random one of 0-4, as MXNet's Python helpers do (MXNet's imresize itself rejects
+9 and 10).  Integer images other than uint8 are resized in float64 and rounded (OpenCV
+has its own rules for 16-bit images; MXNet does not use them).
 Random choices come from NumPy's global generator (``np.random.seed`` reproduces them).
 """
 import io
@@ -66,8 +71,8 @@ def _pil():
     try:
         from PIL import Image
     except ImportError:
-        raise NotSupportedError("decoding images and interpolation 4 (lanczos) need "
-                                "Pillow, an optional dependency of psnet: pip install pillow") from None
+        raise NotSupportedError("decoding images needs Pillow, an optional dependency of psnet: "
+                                "pip install pillow") from None
     return Image
 
 
@@ -312,6 +317,70 @@ def _cv_cubic(img, h, w):
     return np.clip(out, 0, 255).astype(np.uint8).reshape(h, w, chans)
 
 
+_S45 = 0.70710678118654752440084436210485
+_LANCZOS_CS = [(1, 0), (-_S45, -_S45), (0, 1), (_S45, -_S45), (-1, 0), (_S45, _S45), (0, -1), (-_S45, _S45)]
+
+
+def _cv_lanczos_weights(x):
+    """OpenCV's 8 Lanczos-4 weights for float32 fractions ``x``: sin/cos in double from
+    float32 ``x + 3 - i``, each weight rounded to float32, then normalised by a float32 sum.
+    Like OpenCV, a fraction so close to 1 that ``x + 3`` rounds to 4 gives NaN weights."""
+    f32 = np.float32
+    x3 = (x + f32(3)).astype(f32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y0 = -x3.astype(np.float64) * np.pi * 0.25
+        s0, c0 = np.sin(y0), np.cos(y0)
+        weights, total = [], np.zeros(x.shape, f32)
+        for i, (cs, cc) in enumerate(_LANCZOS_CS):
+            y = -(x3 - f32(i)).astype(f32).astype(np.float64) * np.pi * 0.25
+            wi = ((cs * s0 + cc * c0) / (y * y)).astype(f32)
+            weights.append(wi)
+            total = (total + wi).astype(f32)
+        inv = (f32(1) / total).astype(f32)
+        weights = [(wi * inv).astype(f32) for wi in weights]
+    exact = x < np.finfo(f32).eps
+    return [np.where(exact, f32(i == 3), wi).astype(f32) for i, wi in enumerate(weights)]
+
+
+def _cv_short_weights(weights):
+    """``saturate_cast<short>(w * 2048)``: rounded half to even, saturated, NaN -> -32768."""
+    out = []
+    for wk in weights:
+        scaled = wk * np.float32(2048)
+        with np.errstate(invalid="ignore"):
+            out.append(np.where(np.isnan(scaled), -32768,
+                                np.clip(np.rint(np.nan_to_num(scaled)), -32768, 32767)).astype(np.int64))
+    return out
+
+
+def _cv_lanczos(img, h, w):
+    """Lanczos-4 resize of an HWC array exactly as OpenCV 3.4's cv::resize (INTER_LANCZOS4)
+    in MXNet 1.9.1: 8 taps from source index floor(fx) - 3, edge pixels replicated, uint8 in
+    11-bit fixed point with the integer rounding ``(sum + 2**21) >> 22`` in 32-bit
+    arithmetic (no SIMD here)."""
+    in_h, in_w, chans = img.shape
+    fixed = img.dtype == np.uint8
+    src = img.astype(np.int64) if fixed else img
+    sx, fx = _cv_table(in_w, w)
+    wx, wy = _cv_lanczos_weights(fx), _cv_lanczos_weights(_cv_table(in_h, h)[1])
+    if fixed:
+        wx, wy = _cv_short_weights(wx), _cv_short_weights(wy)
+    rows = None
+    for k, wk in enumerate(wx):
+        term = src[:, np.clip(sx - 3 + k, 0, in_w - 1)] * wk[None, :, None]
+        rows = term if rows is None else rows + term
+    sy = _cv_table(in_h, h)[0]
+    out = None
+    for k, wk in enumerate(wy):
+        term = rows[np.clip(sy - 3 + k, 0, in_h - 1)] * wk[:, None, None]
+        out = term if out is None else out + term
+    if not fixed:
+        return out
+    # OpenCV's int accumulator wraps around (only reachable with the NaN weights above)
+    out = (out.astype(np.int32).astype(np.int64) + (1 << 21)).astype(np.int32) >> 22
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
 def _cv_nearest(img, h, w):
     """cv::resize INTER_NEAREST: source index min(floor(dst * (1 / (n_out / n_in))), n_in - 1)."""
     def index(n_in, n_out):
@@ -320,7 +389,7 @@ def _cv_nearest(img, h, w):
     return img[index(img.shape[0], h)][:, index(img.shape[1], w)]
 
 
-_PIL_FILTERS = {4: "LANCZOS"}
+_CV_RESIZE = {0: _cv_nearest, 1: _cv_linear, 2: _cv_cubic, 3: _cv_area, 4: _cv_lanczos}
 
 
 def _resize_np(img, w, h, interp):
@@ -333,30 +402,11 @@ def _resize_np(img, w, h, interp):
         interp = 2 if (h > old_h and w > old_w) else 3 if (h < old_h and w < old_w) else 1
     elif interp == 10:
         interp = int(np.random.randint(0, 5))
-    if interp == 0:
-        return _cv_nearest(img, h, w)
-    if interp == 1:
-        if img.dtype == np.uint8 or img.dtype.kind == "f":
-            return _cv_linear(img, h, w)
-        return _cv_linear(img.astype(np.float64), h, w).round().astype(img.dtype)
-    if interp == 2:
-        if img.dtype == np.uint8 or img.dtype.kind == "f":
-            return _cv_cubic(img, h, w)
-        return _cv_cubic(img.astype(np.float64), h, w).round().astype(img.dtype)
-    if interp == 3:
-        if img.dtype == np.uint8 or img.dtype.kind == "f":
-            return _cv_area(img, h, w)
-        return _cv_area(img.astype(np.float64), h, w).round().astype(img.dtype)
-    if interp not in _PIL_FILTERS:
+    if interp not in _CV_RESIZE:
         raise MXNetError("imresize: interp must be 0-4, 9 or 10, got %r" % (interp,))
-    image = _pil()
-    flt = getattr(image, _PIL_FILTERS[interp])
-    chans = [np.asarray(image.fromarray(img[:, :, c].astype(np.float32), mode="F").resize((w, h), flt))
-             for c in range(img.shape[2])]
-    res = np.stack(chans, axis=2)
-    if img.dtype == np.uint8:
-        return np.clip(np.rint(res), 0, 255).astype(np.uint8)
-    return res.astype(img.dtype)
+    if interp == 0 or img.dtype == np.uint8 or img.dtype.kind == "f":
+        return _CV_RESIZE[interp](img, h, w)
+    return _CV_RESIZE[interp](img.astype(np.float64), h, w).round().astype(img.dtype)
 
 
 def imresize(src, w, h, interp=1):

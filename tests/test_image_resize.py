@@ -197,6 +197,33 @@ SRC_G = [[153, 191,  80,  91,  81, 183,  13,  76, 161],
      [ 70,  89, 107, 138, 185,  27,  44, 245, 142]]
 G_AREA_2x3 = [[122, 115, 118],
      [146, 137, 110]]
+A_LANCZOS_3x4 = [[[ 66, 114,  65],
+      [155,  87, 147],
+      [ 63, 137, 172],
+      [180, 104, 149]],
+
+     [[176, 233, 129],
+      [196, 168, 187],
+      [ 49, 228,  46],
+      [144, 113, 111]],
+
+     [[125,  77,  96],
+      [ 67, 174,  86],
+      [123,   0,  65],
+      [211, 164, 138]]]
+B_LANCZOS_9x7 = [[224, 203, 209, 255, 250,  88,   0],
+     [187, 166, 157, 189, 181,  90,  19],
+     [123, 106,  74,  52,  65, 102, 128],
+     [ 96,  91,  58,   6,  26, 142, 228],
+     [136, 144, 137, 106, 118, 202, 255],
+     [199, 202, 210, 226, 242, 249, 250],
+     [227, 193, 174, 227, 255, 255, 221],
+     [217, 140,  72, 139, 239, 237, 202],
+     [205, 107,  10,  80, 205, 223, 195]]
+COL_LANCZOS_4x7 = [[  5,   5,   5,   5,   5,   5,   5],
+     [ 78,  78,  78,  78,  78,  78,  78],
+     [ 31,  31,  31,  31,  31,  31,  31],
+     [165, 165, 165, 165, 165, 165, 165]]
 
 def _u8(a):
     a = np.array(a, dtype=np.uint8)
@@ -254,6 +281,29 @@ def test_area_uint8_shrink_enlarge_and_integer_factor():
     np.testing.assert_array_equal(out, np.rint(blocks))
 
 
+def test_lanczos_uint8():
+    np.testing.assert_array_equal(mx.image.imresize(_u8(SRC_A), 4, 3, interp=4).asnumpy(), A_LANCZOS_3x4)
+    np.testing.assert_array_equal(mx.image.imresize(_u8(SRC_B), 7, 9, interp=4).asnumpy()[:, :, 0], B_LANCZOS_9x7)
+
+
+def test_lanczos_reproduces_opencvs_nan_weights():
+    # width 1 -> 107: output column 53 sits a hair left of the pixel centre, its fraction
+    # rounds to 1.0 in float32 and OpenCV's Lanczos weights become NaN there (MXNet: NaN for
+    # float images, saturate_cast(NaN) = -32768 as a fixed-point weight for uint8 images)
+    col = np.array([[2], [51], [80], [32], [182]])
+    out = mx.image.imresize(mx.nd.array(col[:, :, None], dtype="float32"), 107, 4, interp=4).asnumpy()[:, :, 0]
+    assert np.isnan(out).any(axis=0).nonzero()[0].tolist() == [53]
+    out = mx.image.imresize(_u8(col), 107, 4, interp=4).asnumpy()[:, :, 0]
+    np.testing.assert_array_equal(out[:, 53], [0, 0, 0, 255])
+    last_166 = [2, 4, 8, 15, 16, 17, 18, 19, 22, 30, 34, 36, 37, 39, 43, 63, 67, 69, 70, 72, 76, 84, 87, 88, 89, 90,
+                91, 98, 102, 104]
+    expected = np.tile(np.array([[5], [78], [31], [165]]), (1, 107))
+    expected[3, last_166] = 166
+    expected[:, 53] = [0, 0, 0, 255]
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(mx.image.imresize(_u8(col), 7, 4, interp=4).asnumpy()[:, :, 0], COL_LANCZOS_4x7)
+
+
 def test_nearest_uint8():
     out = mx.image.imresize(_u8(SRC_B), 3, 6, interp=0)
     np.testing.assert_array_equal(out.asnumpy()[:, :, 0], B_NEAREST_6x3)
@@ -276,7 +326,7 @@ def test_gluon_resize_and_center_crop_use_the_same_arithmetic():
 
 
 @pytest.mark.parametrize("shape,size", [((5, 7, 3), (11, 4)), ((6, 4, 1), (2, 9)), ((3, 8, 2), (4, 3))])
-@pytest.mark.parametrize("interp", [0, 1, 2, 3])
+@pytest.mark.parametrize("interp", [0, 1, 2, 3, 4])
 def test_constant_image_stays_constant(shape, size, interp):
     for value in (0, 1, 127, 254, 255):
         src = mx.nd.array(np.full(shape, value), dtype="uint8")
@@ -286,7 +336,7 @@ def test_constant_image_stays_constant(shape, size, interp):
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "float32"])
-@pytest.mark.parametrize("interp", [0, 1, 2, 3])
+@pytest.mark.parametrize("interp", [0, 1, 2, 3, 4])
 def test_identity_resize_returns_the_same_values(dtype, interp):
     src = np.random.RandomState(3).randint(0, 256, (6, 5, 3)).astype(dtype)
     out = mx.image.imresize(mx.nd.array(src, dtype=dtype), 5, 6, interp=interp)
@@ -302,6 +352,17 @@ def test_bilinear_is_symmetric_under_flips():
     np.testing.assert_allclose(flipped, out[:, ::-1], atol=1e-5)
 
 
+def test_auto_interp_9_follows_mxnets_rule():
+    src = _u8(SRC_A)     # 5 x 7
+    for (w, h), expected in [((9, 8), 2), ((4, 3), 3), ((9, 3), 1), ((7, 3), 1)]:
+        auto = mx.image.imresize(src, w, h, interp=9).asnumpy()
+        np.testing.assert_array_equal(auto, mx.image.imresize(src, w, h, interp=expected).asnumpy())
+        others = [k for k in range(5) if k != expected]
+        assert any((mx.image.imresize(src, w, h, interp=k).asnumpy() != auto).any() for k in others)
+
+
 def test_bad_sizes():
     with pytest.raises(ShapeError, match="positive"):
         mx.image.imresize(_u8(SRC_B), 0, 3)
+    with pytest.raises(mx.MXNetError, match="interp"):
+        mx.image.imresize(_u8(SRC_B), 3, 3, interp=5)
