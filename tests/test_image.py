@@ -32,12 +32,12 @@ def test_imdecode_and_imread_png(tmp_path):
         mx.image.imread(str(tmp_path / "missing.png"))
 
 
-def test_imresize_bilinear_matches_mxnet_within_rounding():
+def test_imresize_bilinear_matches_mxnet_exactly():
     # MXNet 1.9.1 (OpenCV) values for the first row of imresize(_img(), 4, 3, interp=1)
     out = mx.image.imresize(_img(), 4, 3, interp=1)
     assert out.shape == (3, 4, 3) and out.dtype == np.uint8
     expected = [[71, 101, 133], [235, 77, 189], [194, 149, 204], [126, 100, 116]]
-    np.testing.assert_allclose(out.asnumpy()[0], expected, atol=1)
+    np.testing.assert_array_equal(out.asnumpy()[0], expected)
 
 
 def test_imresize_nearest_and_float():
@@ -46,7 +46,6 @@ def test_imresize_nearest_and_float():
                                   [[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]])
     up = mx.image.imresize(src, 4, 2, interp=1).asnumpy()[0, :, 0]
     np.testing.assert_allclose(up, [0, 0.25, 0.75, 1])
-    pytest.importorskip("PIL")
     assert mx.image.imresize(_img(), 5, 6, interp=2).shape == (6, 5, 3)
 
 
@@ -65,7 +64,6 @@ def test_crops():
 
 
 def test_color_normalize_and_augmenters():
-    pytest.importorskip("PIL", reason="ResizeAug's default (bicubic) interpolation needs Pillow")
     img = _img()
     f = img.astype("float32")
     norm = mx.image.color_normalize(f, mx.nd.array([1, 2, 3]), mx.nd.array([2, 3, 4]))
@@ -85,7 +83,6 @@ def test_color_normalize_and_augmenters():
 
 
 def test_create_augmenter_pipeline_and_dumps():
-    pytest.importorskip("PIL", reason="the resize augmenter's default interpolation needs Pillow")
     augs = mx.image.CreateAugmenter((3, 8, 8), resize=10, rand_crop=True, rand_mirror=True, mean=True,
                                     std=True, brightness=0.1, hue=0.1, pca_noise=0.1)
     names = [json.loads(a.dumps())[0] if isinstance(a.dumps(), str) else a.dumps()[0] for a in augs]
