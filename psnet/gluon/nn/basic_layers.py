@@ -9,8 +9,8 @@ from ...base import MXNetError
 from ..block import Block, HybridBlock, _indent
 from .activations import Activation
 
-__all__ = ["Sequential", "HybridSequential", "Dense", "Dropout", "BatchNorm", "LayerNorm",
-           "Embedding", "Flatten", "Lambda", "HybridLambda"]
+__all__ = ["Sequential", "HybridSequential", "Dense", "Dropout", "BatchNorm", "BatchNormReLU",
+           "LayerNorm", "Embedding", "Flatten", "Lambda", "HybridLambda"]
 
 
 def _run_chain(children, x, args):
@@ -195,6 +195,18 @@ class BatchNorm(HybridBlock):
         content = ", ".join("=".join([k, repr(v)]) for k, v in self._kwargs.items())
         return "{name}({content}, in_channels={c})".format(
             name=self.__class__.__name__, content=content, c=in_channels if in_channels else None)
+
+
+class BatchNormReLU(BatchNorm):
+    """:class:`BatchNorm` followed by ``relu`` (MXNet 1.9.1's fused ``BatchNormWithReLU``).
+
+    Same arguments, Parameters (``gamma``, ``beta``, ``running_mean``, ``running_var``) and
+    running-statistics updates as BatchNorm; the output is ``max(BatchNorm(x), 0)``.
+    """
+
+    def hybrid_forward(self, F, x, gamma, beta, running_mean, running_var):
+        """``F.relu(F.BatchNorm(...))``."""
+        return F.relu(F.BatchNorm(x, gamma, beta, running_mean, running_var, **self._kwargs))
 
 
 class _ChannelAffineNorm(HybridBlock):
