@@ -380,7 +380,7 @@ def unpack_img(s, iscolor=-1):
 def pack_img(header, img, quality=95, img_fmt=".jpg"):
     """Encode ``img`` (uint8 NumPy array in OpenCV's layout: 2-D or ``(H, W, 1)`` greyscale,
     ``(H, W, 3)`` BGR, ``(H, W, 4)`` BGRA) as ``img_fmt`` (``'.jpg'``/``'.jpeg'`` with JPEG
-    ``quality`` 1-100, ``'.png'`` with ``quality`` as the zlib compression level 0-9) and
+    ``quality`` 1-100, ``'.png'`` with ``quality`` as the zlib compression level, clamped to 0-9 as OpenCV does) and
     :func:`pack` it behind ``header``.  Encoded with Pillow."""
     import io
     Image = _pil()
@@ -400,9 +400,9 @@ def pack_img(header, img, quality=95, img_fmt=".jpg"):
     if fmt in (".JPG", ".JPEG"):
         if pil.mode == "RGBA":
             raise MXNetError("recordio.pack_img: JPEG cannot store a 4-channel image")
-        pil.save(buf, format="JPEG", quality=int(quality))
+        pil.save(buf, format="JPEG", quality=min(max(int(quality), 1), 100))
     elif fmt == ".PNG":
-        pil.save(buf, format="PNG", compress_level=int(quality))
+        pil.save(buf, format="PNG", compress_level=min(max(int(quality), 0), 9))   # clamped, as OpenCV
     else:
         name = fmt.lstrip(".")
         try:

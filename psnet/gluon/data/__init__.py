@@ -9,10 +9,12 @@ from .dataset import Dataset, SimpleDataset, ArrayDataset
 from .sampler import Sampler, SequentialSampler, RandomSampler, BatchSampler, FilterSampler
 from .dataloader import DataLoader, default_batchify_fn, default_mp_batchify_fn
 from ._errors import DataLoaderError, WorkerError, WorkerTimeoutError
+from .record import RecordFileDataset
 
 __all__ = ["Dataset", "SimpleDataset", "ArrayDataset", "Sampler", "SequentialSampler", "RandomSampler",
            "BatchSampler", "FilterSampler", "DataLoader", "default_batchify_fn",
-           "default_mp_batchify_fn", "DataLoaderError", "WorkerError", "WorkerTimeoutError", "vision"]
+           "default_mp_batchify_fn", "DataLoaderError", "WorkerError", "WorkerTimeoutError", "vision",
+           "RecordFileDataset"]
 
 
 def __getattr__(name):
