@@ -8,8 +8,9 @@ from .optimizer import Optimizer, register, create, from_config, UnknownOptimize
 from .sgd import SGD, NAG, Signum, DCASGD
 from .adam import Adam, Adamax, Nadam, LAMB, FTML
 from .adagrad import AdaGrad, AdaDelta, RMSProp, Ftrl
+from .large_batch import LARS, LBSGD, SGLD
 from .updater import Updater, get_updater
 
 __all__ = ["Optimizer", "register", "create", "from_config", "UnknownOptimizerError", "SGD",
            "NAG", "Signum", "DCASGD", "Adam", "Adamax", "Nadam", "LAMB", "FTML", "AdaGrad",
-           "AdaDelta", "RMSProp", "Ftrl", "Updater", "get_updater"]
+           "AdaDelta", "RMSProp", "Ftrl", "LARS", "LBSGD", "SGLD", "Updater", "get_updater"]
