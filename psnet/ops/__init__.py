@@ -11,3 +11,4 @@ from . import init_ops  # noqa: F401  (_zeros, _ones, _full, _arange, zeros_like
 from . import rnn, sequence  # noqa: F401  (fused RNN/LSTM/GRU; SequenceMask/Last/Reverse)
 from . import ctc  # noqa: F401  (CTCLoss / ctc_loss)
 from . import roi  # noqa: F401  (ROIPooling)
+from . import update_ops  # noqa: F401  (sgd_update, adam_update... optimizer update ops)

@@ -1,0 +1,311 @@
+"""Optimizer update operators (MXNet 1.9.1's ``sgd_update``, ``adam_update``...).
+
+Each op returns the updated weight (write it back with ``out=weight``, as MXNet's
+optimizers do) and updates its state inputs (``mom``, ``mean``, ``var``, ``n``,
+``weight32``...) in place, the way MXNet's mutable inputs work.  The arithmetic follows
+MXNet 1.9.1's kernels (``src/operator/optimizer_op-inl.h``), term for term, in the
+weight's dtype (float32 for the mixed-precision ``mp_*`` ops' master weights).  The
+``all_finite`` / ``multi_all_finite`` / ``multi_sum_sq`` / ``reset_arrays`` helpers
+of MXNet's AMP and LAMB code live here too.  None of these ops has a gradient.
+"""
+import ast
+
+from ..base import MXNetError, ShapeError
+from .registry import register
+
+
+# ----------------------------------------------------------------------------- helpers
+def _clip(xp, x, bound):
+    """MXNet's ``clip::Map(x, bound)``: x limited to [-bound, bound] when bound >= 0."""
+    if bound is not None and bound >= 0:
+        return xp.clip(x, -bound, bound)
+    return x
+
+
+def _rescaled(xp, grad, rescale_grad, clip_gradient, dtype):
+    """``clip(rescale_grad * grad)`` in ``dtype``."""
+    g = grad.astype(dtype, copy=False) * dtype.type(rescale_grad)
+    return _clip(xp, g, clip_gradient)
+
+
+def _check_same(name, weight, **others):
+    """ShapeError naming the op and the input whose shape differs from ``weight``'s."""
+    for k, a in others.items():
+        if tuple(a.shape) != tuple(weight.shape):
+            raise ShapeError("%s: input %s has shape %s but weight has shape %s"
+                             % (name, k, tuple(a.shape), tuple(weight.shape)))
+
+
+def _same_shape(attrs, in_shapes):
+    """Every input and the single output share one shape (the first known one)."""
+    known = next((s for s in in_shapes if s is not None), None)
+    if known is None:
+        return None
+    return [known] * len(in_shapes), [known]
+
+
+def _floats(v, name, op):
+    """An attribute holding a tuple of floats (``lrs``, ``wds``), also as its string."""
+    if isinstance(v, str):
+        v = ast.literal_eval(v)
+    if isinstance(v, (int, float)):
+        v = (v,)
+    try:
+        return tuple(float(x) for x in v)
+    except TypeError:
+        raise MXNetError("%s: attribute %s must be a tuple of floats, got %r" % (op, name, v)) from None
+
+
+def _put(dst, src):
+    """Write ``src`` into the state array ``dst`` in place (MXNet's mutable input)."""
+    dst[...] = src
+
+
+def _f32(xp):
+    return xp.dtype("float32")
+
+
+# ----------------------------------------------------------------------------- SGD family
+def _sgd(xp, weight, grad, lr, wd, rescale_grad, clip_gradient):
+    dt = weight.dtype
+    g = _rescaled(xp, grad, rescale_grad, clip_gradient, dt)
+    return (dt.type(1.0) - dt.type(lr) * dt.type(wd)) * weight - dt.type(lr) * g
+
+
+def _sgd_mom(xp, weight, grad, mom, lr, momentum, wd, rescale_grad, clip_gradient):
+    dt = weight.dtype
+    g = _rescaled(xp, grad, rescale_grad, clip_gradient, dt)
+    m = dt.type(momentum) * mom - dt.type(lr) * dt.type(wd) * weight - dt.type(lr) * g
+    _put(mom, m)
+    return weight + m
+
+
+def _nag_mom(xp, weight, grad, mom, lr, momentum, wd, rescale_grad, clip_gradient):
+    dt = weight.dtype
+    g = _rescaled(xp, grad, rescale_grad, clip_gradient, dt)
+    step = dt.type(lr) * dt.type(wd) * weight + dt.type(lr) * g
+    m = dt.type(momentum) * mom - step
+    _put(mom, m)
+    return weight + dt.type(momentum) * m - step
+
+
+@register("sgd_update", infer_shape=_same_shape)
+def sgd_update(xp, weight, grad, lr=None, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0,
+               lazy_update=True):
+    """SGD step: ``(1 - lr*wd) * weight - lr * clip(rescale_grad * grad, clip_gradient)``.
+
+    ``clip_gradient < 0`` turns clipping off; ``lazy_update`` only matters for
+    row-sparse gradients (psnet's are dense).  Returns the new weight (use ``out=weight``).
+    """
+    _need_lr("sgd_update", lr)
+    _check_same("sgd_update", weight, grad=grad)
+    return _sgd(xp, weight, grad, lr, wd, rescale_grad, clip_gradient)
+
+
+@register("sgd_mom_update", infer_shape=_same_shape)
+def sgd_mom_update(xp, weight, grad, mom, lr=None, momentum=0.0, wd=0.0, rescale_grad=1.0,
+                   clip_gradient=-1.0, lazy_update=True):
+    """Momentum SGD: ``mom = momentum*mom - lr*wd*weight - lr*clip(rescale_grad*grad)``
+    (``mom`` updated in place), returns ``weight + mom``."""
+    _need_lr("sgd_mom_update", lr)
+    _check_same("sgd_mom_update", weight, grad=grad, mom=mom)
+    return _sgd_mom(xp, weight, grad, mom, lr, momentum, wd, rescale_grad, clip_gradient)
+
+
+@register("nag_mom_update", infer_shape=_same_shape)
+def nag_mom_update(xp, weight, grad, mom, lr=None, momentum=0.0, wd=0.0, rescale_grad=1.0,
+                   clip_gradient=-1.0):
+    """Nesterov momentum: ``step = lr*wd*weight + lr*clip(rescale_grad*grad)``,
+    ``mom = momentum*mom - step`` (in place), returns ``weight + momentum*mom - step``."""
+    _need_lr("nag_mom_update", lr)
+    _check_same("nag_mom_update", weight, grad=grad, mom=mom)
+    return _nag_mom(xp, weight, grad, mom, lr, momentum, wd, rescale_grad, clip_gradient)
+
+
+def _mp(xp, fn, weight, weight32, *args):
+    """Run ``fn`` on the float32 master weight, store it back in place, return it cast."""
+    w = fn(xp, weight32, *args)
+    _put(weight32, w)
+    return w.astype(weight.dtype)
+
+
+@register("mp_sgd_update", infer_shape=_same_shape)
+def mp_sgd_update(xp, weight, grad, weight32, lr=None, wd=0.0, rescale_grad=1.0,
+                  clip_gradient=-1.0, lazy_update=True):
+    """Mixed-precision SGD: the step of ``sgd_update`` on the float32 ``weight32``
+    (updated in place); returns it cast to ``weight``'s dtype."""
+    _need_lr("mp_sgd_update", lr)
+    _check_same("mp_sgd_update", weight, grad=grad, weight32=weight32)
+    return _mp(xp, _sgd, weight, weight32, grad, lr, wd, rescale_grad, clip_gradient)
+
+
+@register("mp_sgd_mom_update", infer_shape=_same_shape)
+def mp_sgd_mom_update(xp, weight, grad, mom, weight32, lr=None, momentum=0.0, wd=0.0,
+                      rescale_grad=1.0, clip_gradient=-1.0, lazy_update=True):
+    """Mixed-precision momentum SGD on ``weight32`` (float32 ``mom`` and ``weight32``
+    updated in place); returns the new weight in ``weight``'s dtype."""
+    _need_lr("mp_sgd_mom_update", lr)
+    _check_same("mp_sgd_mom_update", weight, grad=grad, mom=mom, weight32=weight32)
+    return _mp(xp, _sgd_mom, weight, weight32, grad, mom, lr, momentum, wd, rescale_grad,
+               clip_gradient)
+
+
+@register("mp_nag_mom_update", infer_shape=_same_shape)
+def mp_nag_mom_update(xp, weight, grad, mom, weight32, lr=None, momentum=0.0, wd=0.0,
+                      rescale_grad=1.0, clip_gradient=-1.0):
+    """Mixed-precision Nesterov momentum on ``weight32`` (``mom``, ``weight32`` updated in
+    place); returns the new weight in ``weight``'s dtype.
+
+    The weight step is ``nag_mom_update``'s; the stored ``mom`` is, as MXNet 1.9.1 stores
+    it, ``momentum*mom - lr*wd*new_weight32 - lr*clip(rescale_grad*grad)``.
+    """
+    _need_lr("mp_nag_mom_update", lr)
+    _check_same("mp_nag_mom_update", weight, grad=grad, mom=mom, weight32=weight32)
+    w32 = weight32
+    g = _rescaled(xp, grad, rescale_grad, clip_gradient, w32.dtype)
+    lr_, mo, wd_ = w32.dtype.type(lr), w32.dtype.type(momentum), w32.dtype.type(wd)
+    m = mo * mom - lr_ * wd_ * w32 - lr_ * g
+    w = w32 + mo * m - lr_ * wd_ * w32 - lr_ * g
+    # MXNet 1.9.1's kernel stores the momentum recomputed with the *updated* master weight
+    _put(mom, mo * mom - lr_ * wd_ * w - lr_ * g)
+    _put(weight32, w)
+    return w.astype(weight.dtype)
+
+
+def _need_lr(name, lr):
+    if lr is None:
+        raise MXNetError("operator %s needs attribute lr" % name)
+
+
+# ----------------------------------------------------------------------------- adaptive
+@register("adam_update", infer_shape=_same_shape)
+def adam_update(xp, weight, grad, mean, var, lr=None, beta1=0.9, beta2=0.999, epsilon=1e-8,
+                wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, lazy_update=True):
+    """Adam: ``g = clip(rescale_grad*grad + wd*weight)``; ``mean``, ``var`` updated in
+    place as exponential averages of g and g**2; returns
+    ``weight - lr * mean / (sqrt(var) + epsilon)`` (no bias correction, as in MXNet)."""
+    _need_lr("adam_update", lr)
+    _check_same("adam_update", weight, grad=grad, mean=mean, var=var)
+    dt = weight.dtype
+    one = dt.type(1.0)
+    g = _clip(xp, grad.astype(dt, copy=False) * dt.type(rescale_grad) + weight * dt.type(wd),
+              clip_gradient)
+    b1, b2 = dt.type(beta1), dt.type(beta2)
+    m = b1 * mean + (one - b1) * g
+    v = b2 * var + (one - b2) * g * g
+    _put(mean, m)
+    _put(var, v)
+    return weight - dt.type(lr) * m / (xp.sqrt(v) + dt.type(epsilon))
+
+
+def _rms_grad(xp, weight, grad, wd, rescale_grad, clip_gradient):
+    dt = weight.dtype
+    return _clip(xp, grad.astype(dt, copy=False) * dt.type(rescale_grad) + weight * dt.type(wd),
+                 clip_gradient)
+
+
+@register("rmsprop_update", infer_shape=_same_shape)
+def rmsprop_update(xp, weight, grad, n, lr=None, gamma1=0.95, epsilon=1e-8, wd=0.0,
+                   rescale_grad=1.0, clip_gradient=-1.0, clip_weights=-1.0):
+    """RMSProp (Tieleman & Hinton): ``g = clip(rescale_grad*grad + wd*weight)``,
+    ``n = (1-gamma1)*g**2 + gamma1*n`` (in place); returns
+    ``clip(weight - lr*g/sqrt(n + epsilon), clip_weights)``."""
+    _need_lr("rmsprop_update", lr)
+    _check_same("rmsprop_update", weight, grad=grad, n=n)
+    dt = weight.dtype
+    g = _rms_grad(xp, weight, grad, wd, rescale_grad, clip_gradient)
+    g1 = dt.type(gamma1)
+    nn = (dt.type(1.0) - g1) * g * g + g1 * n
+    _put(n, nn)
+    w = weight - dt.type(lr) * (g / xp.sqrt(nn + dt.type(epsilon)))
+    return _clip(xp, w, clip_weights)
+
+
+@register("rmspropalex_update", infer_shape=_same_shape)
+def rmspropalex_update(xp, weight, grad, n, g, delta, lr=None, gamma1=0.95, gamma2=0.9,
+                       epsilon=1e-8, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0,
+                       clip_weights=-1.0):
+    """RMSProp as in Graves (2013): ``n``, ``g``, ``delta`` updated in place;
+    ``delta = gamma2*delta - lr*grad/sqrt(n - g**2 + epsilon)``; returns
+    ``clip(weight + delta, clip_weights)``."""
+    _need_lr("rmspropalex_update", lr)
+    _check_same("rmspropalex_update", weight, grad=grad, n=n, g=g, delta=delta)
+    dt = weight.dtype
+    gr = _rms_grad(xp, weight, grad, wd, rescale_grad, clip_gradient)
+    one, g1 = dt.type(1.0), dt.type(gamma1)
+    nn = (one - g1) * gr * gr + g1 * n
+    gn = (one - g1) * gr + g1 * g
+    dn = dt.type(gamma2) * delta - dt.type(lr) * (gr / xp.sqrt(nn - gn * gn + dt.type(epsilon)))
+    _put(n, nn)
+    _put(g, gn)
+    _put(delta, dn)
+    return _clip(xp, weight + dn, clip_weights)
+
+
+@register("ftrl_update", infer_shape=_same_shape)
+def ftrl_update(xp, weight, grad, z, n, lr=None, lamda1=0.01, beta=1.0, wd=0.0,
+                rescale_grad=1.0, clip_gradient=-1.0):
+    """FTRL-proximal: ``z += g - (sqrt(n + g**2) - sqrt(n)) * weight / lr``,
+    ``n += g**2`` (both in place, ``g = clip(rescale_grad*grad)``); returns
+    ``(sign(z)*lamda1 - z) / ((beta + sqrt(n))/lr + wd) * (|z| > lamda1)``."""
+    _need_lr("ftrl_update", lr)
+    _check_same("ftrl_update", weight, grad=grad, z=z, n=n)
+    dt = weight.dtype
+    g = _rescaled(xp, grad, rescale_grad, clip_gradient, dt)
+    lr_ = dt.type(lr)
+    zn = z + g - (xp.sqrt(n + g * g) - xp.sqrt(n)) * weight / lr_
+    nn = n + g * g
+    _put(z, zn)
+    _put(n, nn)
+    lam = dt.type(lamda1)
+    w = (xp.sign(zn) * lam - zn) / ((dt.type(beta) + xp.sqrt(nn)) / lr_ + dt.type(wd))
+    return w * (xp.abs(zn) > lam).astype(dt)
+
+
+@register("ftml_update", infer_shape=_same_shape)
+def ftml_update(xp, weight, grad, d, v, z, lr=None, beta1=0.6, beta2=0.999, epsilon=1e-8,
+                t=None, wd=0.0, rescale_grad=1.0, clip_grad=-1.0):
+    """FTML (Zheng & Kwok 2017) at step ``t`` (>= 1): ``d``, ``v``, ``z`` updated in place;
+    returns ``-z / d``.  ``g = clip(rescale_grad*grad + wd*weight, clip_grad)``."""
+    _need_lr("ftml_update", lr)
+    if t is None:
+        raise MXNetError("operator ftml_update needs attribute t")
+    _check_same("ftml_update", weight, grad=grad, d=d, v=v, z=z)
+    dt = weight.dtype
+    one = dt.type(1.0)
+    g = _clip(xp, grad.astype(dt, copy=False) * dt.type(rescale_grad) + dt.type(wd) * weight,
+              clip_grad)
+    b1, b2 = dt.type(beta1), dt.type(beta2)
+    t = int(t)
+    vn = b2 * v + (one - b2) * g * g
+    d_t = (one - b1 ** t) / dt.type(lr) * (xp.sqrt(vn / (one - b2 ** t)) + dt.type(epsilon))
+    zn = b1 * z + (one - b1) * g - (d_t - b1 * d) * weight
+    _put(v, vn)
+    _put(d, d_t)
+    _put(z, zn)
+    return -zn / d_t
+
+
+@register("signsgd_update", infer_shape=_same_shape)
+def signsgd_update(xp, weight, grad, lr=None, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0):
+    """signSGD: ``(1 - lr*wd) * weight - lr * sign(grad)``."""
+    _need_lr("signsgd_update", lr)
+    _check_same("signsgd_update", weight, grad=grad)
+    dt = weight.dtype
+    g = _rescaled(xp, grad, rescale_grad, clip_gradient, dt)
+    return (dt.type(1.0) - dt.type(lr) * dt.type(wd)) * weight - dt.type(lr) * xp.sign(g)
+
+
+@register("signum_update", infer_shape=_same_shape)
+def signum_update(xp, weight, grad, mom, lr=None, momentum=0.0, wd=0.0, rescale_grad=1.0,
+                  clip_gradient=-1.0, wd_lh=0.0):
+    """Signum: ``mom = momentum*mom - (1-momentum)*(wd*weight + clip(rescale_grad*grad))``
+    (in place); returns ``(1 - lr*wd_lh) * weight + lr * sign(mom)``."""
+    _need_lr("signum_update", lr)
+    _check_same("signum_update", weight, grad=grad, mom=mom)
+    dt = weight.dtype
+    g = _rescaled(xp, grad, rescale_grad, clip_gradient, dt)
+    mo = dt.type(momentum)
+    m = mo * mom - (dt.type(1.0) - mo) * dt.type(wd) * weight - (dt.type(1.0) - mo) * g
+    _put(mom, m)
+    return (dt.type(1.0) - dt.type(lr) * dt.type(wd_lh)) * weight + dt.type(lr) * xp.sign(m)
