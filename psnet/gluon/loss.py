@@ -16,6 +16,7 @@ __all__ = ["Loss", "L1Loss", "L2Loss", "SoftmaxCrossEntropyLoss", "SoftmaxCELoss
            "SigmoidBinaryCrossEntropyLoss", "SigmoidBCELoss", "KLDivLoss", "HuberLoss",
            "HingeLoss", "SquaredHingeLoss", "LogisticLoss", "TripletLoss", "CosineEmbeddingLoss",
            "CTCLoss"]
+__all__ += ["PoissonNLLLoss", "SDMLLoss"]
 
 
 def _apply_weighting(F, loss, weight=None, sample_weight=None):
@@ -328,3 +329,73 @@ class CTCLoss(Loss):
         loss = F.CTCLoss(pred, label, use_data_lengths=pred_lengths is not None,
                          use_label_lengths=label_lengths is not None, blank_label="last", **lengths)
         return _apply_weighting(F, loss, self._weight, sample_weight)
+
+
+from ..base import ShapeError  # noqa: E402  (used by SDMLLoss)
+
+
+class PoissonNLLLoss(Loss):
+    """Negative log-likelihood of ``target`` under a Poisson distribution of mean ``pred``.
+
+    ``from_logits=True`` (default): ``pred`` is the log of the mean and the loss is
+    ``exp(pred) - target * pred``; otherwise ``pred - target * log(pred + epsilon)``.
+    ``compute_full`` adds Stirling's approximation of ``log(target!)``,
+    ``target*log(target) - target + 0.5*log(2*pi*target)``, where ``target > 1`` (as in
+    MXNet 1.9.1 a zero target then gives NaN, ``0 * log(0)``).  The result is the mean over
+    all elements, shape ``(1,)``.
+    """
+
+    def __init__(self, weight=None, from_logits=True, batch_axis=0, compute_full=False, **kwargs):
+        super().__init__(weight, batch_axis, **kwargs)
+        self._from_logits = from_logits
+        self._compute_full = compute_full
+
+    def hybrid_forward(self, F, pred, target, sample_weight=None, epsilon=1e-08):
+        """Mean Poisson negative log-likelihood."""
+        target = _reshape_like(F, target, pred)
+        if self._from_logits:
+            loss = F.exp(pred) - target * pred
+        else:
+            loss = pred - target * F.log(pred + epsilon)
+        if self._compute_full:
+            stirling = target * F.log(target) - target + 0.5 * F.log(2 * target * np.pi)
+            loss = loss + stirling * (target > 1)
+        loss = _apply_weighting(F, loss, self._weight, sample_weight)
+        return F.mean(loss)
+
+
+class SDMLLoss(Loss):
+    """Smoothed Deep Metric Learning loss (Bonadiman et al., 2019) for aligned batches.
+
+    ``x1`` and ``x2`` are ``(batch_size, dim)`` with ``x1[i]`` and ``x2[i]`` a positive pair.
+    With ``D[i, j] = ||x1[i] - x2[j]||^2``, the loss per row is the KL divergence (MXNet's
+    :class:`KLDivLoss`, a mean over the row) between the smoothed identity labels
+    (``1 - smoothing_parameter`` on the diagonal, ``smoothing_parameter / (batch_size - 1)``
+    elsewhere) and ``log_softmax(-D, axis=1)``; shape ``(batch_size,)``.  As in MXNet 1.9.1,
+    ``weight`` is stored but not applied.
+    """
+
+    def __init__(self, smoothing_parameter=0.3, weight=1., batch_axis=0, **kwargs):
+        super().__init__(weight, batch_axis, **kwargs)
+        self.kl_loss = KLDivLoss(from_logits=True)
+        self.smoothing_parameter = smoothing_parameter
+
+    def hybrid_forward(self, F, x1, x2):
+        """Per-row SDML loss (works on NDArrays and, hybridized, on Symbols)."""
+        if isinstance(x1, NDArray):
+            if x1.ndim != 2 or x1.shape != x2.shape:
+                raise ShapeError("SDMLLoss expects x1 and x2 of the same shape (batch_size, dim), "
+                                 "got %s and %s" % (x1.shape, x2.shape))
+            if x1.shape[0] < 2:
+                raise ShapeError("SDMLLoss needs a batch of at least 2 pairs, got shape %s"
+                                 % (x1.shape,))
+        s = self.smoothing_parameter
+        diff = F.broadcast_sub(F.expand_dims(x1, axis=1), F.expand_dims(x2, axis=0))
+        distances = F.sum(F.square(diff), axis=2)                  # (B, B)
+        ones = F.ones_like(distances)
+        gold = F.diag(F.diag(ones))                                # identity (B, B)
+        off = F.broadcast_div(s * F.ones_like(F.sum(ones, axis=1, keepdims=True)),
+                              F.sum(ones, axis=1, keepdims=True) - 1)   # s / (B - 1)
+        labels = gold * (1 - s) + F.broadcast_mul(1 - gold, off)
+        log_probabilities = F.log_softmax(-distances, axis=1)
+        return self.kl_loss(log_probabilities, labels)
