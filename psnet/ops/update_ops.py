@@ -309,3 +309,155 @@ def signum_update(xp, weight, grad, mom, lr=None, momentum=0.0, wd=0.0, rescale_
     m = mo * mom - (dt.type(1.0) - mo) * dt.type(wd) * weight - (dt.type(1.0) - mo) * g
     _put(mom, m)
     return (dt.type(1.0) - dt.type(lr) * dt.type(wd_lh)) * weight + dt.type(lr) * xp.sign(m)
+
+
+# ----------------------------------------------------------------------------- multi-tensor
+def _multi_inputs(per, extra_names):
+    """Input names ``weight_0, grad_0, (mom_0, weight32_0), weight_1...`` for num_weights."""
+    def names(attrs):
+        n = int(attrs.get("num_weights", 1))
+        return ["%s_%d" % (k, i) for i in range(n) for k in extra_names]
+    return names
+
+
+def _multi_nout(attrs):
+    return int(attrs.get("num_weights", 1))
+
+
+def _multi_shape(per):
+    def infer(attrs, in_shapes):
+        n = int(attrs.get("num_weights", 1))
+        ins, outs = list(in_shapes), []
+        for i in range(n):
+            grp = ins[i * per:(i + 1) * per]
+            known = next((s for s in grp if s is not None), None)
+            if known is None:
+                return None
+            ins[i * per:(i + 1) * per] = [known] * per
+            outs.append(known)
+        return ins, outs
+    return infer
+
+
+def _multi_common(name, arrays, per, lrs, wds, num_weights):
+    n = int(num_weights)
+    if len(arrays) != n * per:
+        raise MXNetError("%s: expected %d inputs for num_weights=%d, got %d"
+                         % (name, n * per, n, len(arrays)))
+    lrs, wds = _floats(lrs, "lrs", name), _floats(wds, "wds", name)
+    if len(lrs) != n or len(wds) != n:
+        raise MXNetError("%s: lrs and wds need num_weights=%d values each, got %d and %d"
+                         % (name, n, len(lrs), len(wds)))
+    groups = [arrays[i * per:(i + 1) * per] for i in range(n)]
+    for i, grp in enumerate(groups):
+        _check_same("%s (weight %d)" % (name, i), grp[0],
+                    **{"input%d" % j: a for j, a in enumerate(grp[1:], 1)})
+    return groups, lrs, wds
+
+
+_MULTI_DOC = """ Inputs are ``num_weights`` groups of {group}; ``lrs`` and ``wds`` give one
+    learning rate and weight decay per weight.  Returns the ``num_weights`` new weights
+    (MXNet's optimizers pass ``out=`` the weights); {state} updated in place."""
+
+
+def _reg_multi(name, per, fields, step):
+    def forward(xp, *arrays, lrs=None, wds=None, momentum=0.0, rescale_grad=1.0,
+                clip_gradient=-1.0, num_weights=1):
+        groups, lrs_, wds_ = _multi_common(name, arrays, per, lrs, wds, num_weights)
+        return tuple(step(xp, grp, lr, wd, momentum, rescale_grad, clip_gradient)
+                     for grp, lr, wd in zip(groups, lrs_, wds_))
+    if "mom" not in fields:
+        def forward(xp, *arrays, lrs=None, wds=None, rescale_grad=1.0,  # noqa: F811
+                    clip_gradient=-1.0, num_weights=1):
+            groups, lrs_, wds_ = _multi_common(name, arrays, per, lrs, wds, num_weights)
+            return tuple(step(xp, grp, lr, wd, 0.0, rescale_grad, clip_gradient)
+                         for grp, lr, wd in zip(groups, lrs_, wds_))
+    state = " and ".join("``%s``" % f for f in fields[2:]) or "nothing is"
+    forward.__doc__ = ("%s: one fused step of %s for several weights." % (name, step.__doc__)
+                       + _MULTI_DOC.format(group="(" + ", ".join(fields) + ")", state=state))
+    forward.__name__ = name
+    register(name, inputs=_multi_inputs(per, fields), num_outputs=_multi_nout,
+             infer_shape=_multi_shape(per))(forward)
+
+
+def _step_sgd(xp, grp, lr, wd, momentum, rescale_grad, clip_gradient):
+    """sgd_update"""
+    return _sgd(xp, grp[0], grp[1], lr, wd, rescale_grad, clip_gradient)
+
+
+def _step_sgd_mom(xp, grp, lr, wd, momentum, rescale_grad, clip_gradient):
+    """sgd_mom_update"""
+    return _sgd_mom(xp, grp[0], grp[1], grp[2], lr, momentum, wd, rescale_grad, clip_gradient)
+
+
+def _step_mp_sgd(xp, grp, lr, wd, momentum, rescale_grad, clip_gradient):
+    """mp_sgd_update"""
+    return _mp(xp, _sgd, grp[0], grp[2], grp[1], lr, wd, rescale_grad, clip_gradient)
+
+
+def _step_mp_sgd_mom(xp, grp, lr, wd, momentum, rescale_grad, clip_gradient):
+    """mp_sgd_mom_update"""
+    return _mp(xp, _sgd_mom, grp[0], grp[3], grp[1], grp[2], lr, momentum, wd, rescale_grad,
+               clip_gradient)
+
+
+_reg_multi("multi_sgd_update", 2, ("weight", "grad"), _step_sgd)
+_reg_multi("multi_sgd_mom_update", 3, ("weight", "grad", "mom"), _step_sgd_mom)
+_reg_multi("multi_mp_sgd_update", 3, ("weight", "grad", "weight32"), _step_mp_sgd)
+_reg_multi("multi_mp_sgd_mom_update", 4, ("weight", "grad", "mom", "weight32"), _step_mp_sgd_mom)
+
+
+# ----------------------------------------------------------------------------- AMP / LAMB helpers
+def _init_output(name, init_output):
+    if not init_output:
+        from ..base import NotSupportedError
+        raise NotSupportedError(
+            "%s: init_output=False (keep the out= array's value when finite) is not supported;"
+            " multiply the results of separate calls instead" % name)
+
+
+@register("all_finite", infer_shape=lambda attrs, s: ([s[0]], [(1,)]))
+def all_finite(xp, data, init_output=True):
+    """``[1.]`` (float32) when every element of ``data`` is finite, ``[0.]`` otherwise."""
+    _init_output("all_finite", init_output)
+    return xp.isfinite(data).all().astype(xp.float32).reshape(1)
+
+
+def _arrays_inputs(attrs):
+    return ["array_%d" % i for i in range(int(attrs.get("num_arrays", 1)))]
+
+
+def _check_num_arrays(name, arrays, num_arrays):
+    if len(arrays) != int(num_arrays):
+        raise MXNetError("%s: num_arrays=%d but %d arrays were given"
+                         % (name, int(num_arrays), len(arrays)))
+
+
+@register("multi_all_finite", inputs=_arrays_inputs,
+          infer_shape=lambda attrs, s: (list(s), [(1,)]))
+def multi_all_finite(xp, *arrays, num_arrays=1, init_output=True):
+    """``[1.]`` (float32) when every element of all ``num_arrays`` arrays is finite, else ``[0.]``."""
+    _check_num_arrays("multi_all_finite", arrays, num_arrays)
+    _init_output("multi_all_finite", init_output)
+    ok = True
+    for a in arrays:
+        ok = ok and bool(xp.isfinite(a).all())
+    return xp.asarray([1.0 if ok else 0.0], dtype=xp.float32)
+
+
+@register("multi_sum_sq", inputs=_arrays_inputs,
+          infer_shape=lambda attrs, s: (list(s), [(int(attrs.get("num_arrays", 1)),)]))
+def multi_sum_sq(xp, *arrays, num_arrays=1):
+    """The sum of squares of each of the ``num_arrays`` arrays, as one float32 vector."""
+    _check_num_arrays("multi_sum_sq", arrays, num_arrays)
+    return xp.stack([xp.sum(xp.square(a.astype(xp.float32))) for a in arrays]).astype(xp.float32)
+
+
+@register("reset_arrays", inputs=_arrays_inputs, num_outputs=0,
+          infer_shape=lambda attrs, s: (list(s), []))
+def reset_arrays(xp, *arrays, num_arrays=1):
+    """Set every one of the ``num_arrays`` arrays to zero in place; returns nothing."""
+    _check_num_arrays("reset_arrays", arrays, num_arrays)
+    for a in arrays:
+        a[...] = 0
+    return ()
