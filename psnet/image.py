@@ -771,3 +771,109 @@ def CreateAugmenter(data_shape, resize=0, rand_crop=False, rand_resize=False, ra
     if mean is not None or std is not None:
         auglist.append(ColorNormalizeAug(mean, std))
     return auglist
+
+
+# ---------------------------------------------------------------------- rotation
+from .base import DTypeError  # noqa: E402
+
+
+class _RotateArgError(MXNetError, ValueError):
+    """An invalid argument of :func:`imrotate` / :func:`random_rotate` (a ValueError)."""
+
+
+def _bilinear_sample(src, grid):
+    """MXNet's ``BilinearSampler`` on float32 NumPy arrays: ``src`` (N, C, H, W), ``grid``
+    (N, 2, Ho, Wo) of normalized (x, y) in [-1, 1]; neighbours outside the image count 0."""
+    n, c, ih, iw = src.shape
+    x = (grid[:, 0] + np.float32(1)) * np.float32(iw - 1) / np.float32(2)     # (N, Ho, Wo)
+    y = (grid[:, 1] + np.float32(1)) * np.float32(ih - 1) / np.float32(2)
+    x0 = np.floor(x)
+    y0 = np.floor(y)
+    wx = np.float32(1) - (x - x0)          # weight of the left column
+    wy = np.float32(1) - (y - y0)          # weight of the top row
+    x0 = x0.astype(np.int64)
+    y0 = y0.astype(np.int64)
+    batch = np.arange(n).reshape(n, 1, 1)
+
+    def tap(yy, xx):
+        ok = (xx >= 0) & (xx <= iw - 1) & (yy >= 0) & (yy <= ih - 1)
+        v = src[batch, :, np.clip(yy, 0, ih - 1), np.clip(xx, 0, iw - 1)]   # (N, Ho, Wo, C)
+        return np.where(ok[..., None], v, np.float32(0))
+
+    wx, wy = wx[..., None], wy[..., None]
+    one = np.float32(1)
+    out = (tap(y0, x0) * wy * wx + tap(y0, x0 + 1) * wy * (one - wx)
+           + tap(y0 + 1, x0) * (one - wy) * wx + tap(y0 + 1, x0 + 1) * (one - wy) * (one - wx))
+    return np.ascontiguousarray(out.transpose(0, 3, 1, 2)).astype(np.float32, copy=False)
+
+
+def imrotate(src, rotation_degrees, zoom_in=False, zoom_out=False):
+    """Rotate float32 CHW image(s) counter-clockwise about their centre (MXNet 1.9.1).
+
+    ``src`` is one image (C, H, W) with a scalar ``rotation_degrees`` or a batch (N, C, H, W)
+    with a scalar or N angles (NDArray, list or array).  The output keeps the shape: the
+    rotated sampling grid (normalized to [-1, 1] after the rotation, so the aspect ratio is
+    kept) is read with bilinear interpolation, zero outside the image.  ``zoom_in`` scales
+    so that no padding shows, ``zoom_out`` so that the whole rotated image fits (not both).
+    Computed in NumPy float32 as MXNet's ``BilinearSampler``.
+    """
+    if zoom_in and zoom_out:
+        raise _RotateArgError("imrotate: `zoom_in` and `zoom_out` cannot be both True")
+    if np.dtype(src.dtype) != np.float32:
+        raise DTypeError("imrotate: only float32 images are supported, got %s"
+                         % np.dtype(src.dtype).name)
+    img = _np(src)
+    expanded = img.ndim == 3
+    if expanded:
+        if not isinstance(rotation_degrees, (int, float, np.number)):
+            raise DTypeError("imrotate: when a single image is passed the rotation angle is "
+                             "required to be a scalar, got %s" % type(rotation_degrees).__name__)
+        img = img[None]
+    elif img.ndim != 4:
+        raise ShapeError("imrotate: only 3-D (C, H, W) and 4-D (N, C, H, W) images are "
+                         "supported, got shape %s" % (img.shape,))
+    if isinstance(rotation_degrees, (int, float, np.number)):
+        angles = np.full((img.shape[0],), rotation_degrees, dtype=np.float32)
+    else:
+        angles = _np(rotation_degrees).astype(np.float32).reshape(-1)
+    if angles.shape[0] != img.shape[0]:
+        raise ShapeError("imrotate: the number of images (%d) must equal the number of "
+                         "rotation angles (%d)" % (img.shape[0], angles.shape[0]))
+    f32 = np.float32
+    rad = (f32(np.pi) * angles / f32(180)).reshape(-1, 1, 1)
+    _, _, h, w = img.shape
+    hscale, wscale = f32((h - 1) / 2.0), f32((w - 1) / 2.0)
+    h_matrix = np.repeat(np.arange(h, dtype=f32).reshape(h, 1), w, axis=1)[None] - hscale
+    w_matrix = np.repeat(np.arange(w, dtype=f32).reshape(1, w), h, axis=0)[None] - wscale
+    c_alpha, s_alpha = np.cos(rad), np.sin(rad)
+    w_rot = (w_matrix * c_alpha - h_matrix * s_alpha) / wscale
+    h_rot = (w_matrix * s_alpha + h_matrix * c_alpha) / hscale
+    grid = np.concatenate([w_rot[:, None], h_rot[:, None]], axis=1)
+    if zoom_in or zoom_out:
+        hf, wf = f32(h), f32(w)
+        rho = np.sqrt(hf * hf + wf * wf)
+        ang = np.arctan(hf / wf)
+        arad = np.abs(rad)
+        max_x = np.maximum(np.abs(rho * np.cos(ang + arad)), np.abs(rho * np.cos(ang - arad)))
+        max_y = np.maximum(np.abs(rho * np.sin(ang + arad)), np.abs(rho * np.sin(ang - arad)))
+        if zoom_out:
+            scale = np.maximum(max_x / wf, max_y / hf)
+        else:
+            scale = np.minimum(wf / max_x, hf / max_y)
+        grid = grid * scale[..., None].astype(f32)
+    out = _bilinear_sample(img.astype(f32, copy=False), grid.astype(f32, copy=False))
+    ctx = src.context if isinstance(src, NDArray) else None
+    return array(out[0] if expanded else out, dtype=np.float32, ctx=ctx)
+
+
+def random_rotate(src, angle_limits, zoom_in=False, zoom_out=False):
+    """:func:`imrotate` by angles drawn uniformly in ``angle_limits`` (degrees) from NumPy's
+    global generator: one for an image (C, H, W), one per image for a batch (N, C, H, W)."""
+    if src.ndim == 3:
+        rotation_degrees = np.random.uniform(*angle_limits)
+    else:
+        rotation_degrees = np.random.uniform(*angle_limits, size=src.shape[0])
+    return imrotate(src, rotation_degrees, zoom_in=zoom_in, zoom_out=zoom_out)
+
+
+__all__ += ["imrotate", "random_rotate"]
