@@ -246,3 +246,113 @@ class RandomLighting(Block):
     def forward(self, x):
         """Image plus a random RGB offset along the principal components, same dtype."""
         return _restore_dtype(self._aug(x).asnumpy(), x)
+
+
+# ------------------------------------------------ containers, crop-resize and rotations
+import random as _random  # noqa: E402  (RandomApply draws from Python's generator, as MXNet)
+
+from ....base import DTypeError, ShapeError  # noqa: E402
+from ....image import _RotateArgError  # noqa: E402  (MXNetError and ValueError)
+from ...nn import HybridSequential  # noqa: E402,F401  (MXNet exports it from this module too)
+
+__all__ += ["HybridSequential", "RandomApply", "CropResize", "Rotate", "RandomRotation"]
+
+
+class RandomApply(Sequential):
+    """Apply ``transforms`` (a Block or callable) with probability ``p``, else return the input.
+
+    The draw is Python's ``random.random()`` (as in MXNet 1.9.1): the input passes through
+    unchanged when ``p < random.random()``.
+    """
+
+    def __init__(self, transforms, p=0.5):
+        super().__init__()
+        self.transforms = transforms
+        self.p = p
+
+    def forward(self, x):
+        """``transforms(x)`` with probability ``p``, else ``x``."""
+        if self.p < _random.random():
+            return x
+        return self.transforms(x)
+
+
+class CropResize(Block):
+    """Crop the ``width`` x ``height`` region at column ``x``, row ``y`` of an HWC image (or of
+    every image of an NHWC batch), then resize it to ``size`` ((w, h), or an int for a
+    square) with ``interpolation`` when ``size`` is given (default bilinear, 1; MXNet 1.9.1
+    rejects ``interpolation=None`` together with ``size``)."""
+
+    def __init__(self, x, y, width, height, size=None, interpolation=None):
+        super().__init__()
+        self._x, self._y, self._width, self._height = x, y, width, height
+        self._size = size
+        self._interpolation = interpolation
+
+    def _one(self, img):
+        h, w = img.shape[0], img.shape[1]
+        if (self._x < 0 or self._y < 0 or self._width <= 0 or self._height <= 0
+                or self._x + self._width > w or self._y + self._height > h):
+            raise ShapeError("CropResize: the region x=%d, y=%d, width=%d, height=%d does not "
+                             "fit in the image of shape %s"
+                             % (self._x, self._y, self._width, self._height, tuple(img.shape)))
+        out = img[self._y:self._y + self._height, self._x:self._x + self._width]
+        out = array(np.ascontiguousarray(out), dtype=out.dtype)
+        if self._size:
+            w_out, h_out = _size_pair(self._size)
+            interp = 1 if self._interpolation is None else self._interpolation
+            out = image.imresize(out, w_out, h_out, interp)
+        return out
+
+    def forward(self, x):
+        """The crop (resized when ``size`` is set) of an HWC image or of each NHWC image."""
+        if x.ndim not in (3, 4):
+            raise ShapeError("CropResize expects an HWC image or an NHWC batch, got shape %s"
+                             % (x.shape,))
+        res = _per_image(lambda img: self._one(img.asnumpy()), x)
+        return res.as_in_context(x.context)
+
+
+def _check_float32(x, name):
+    if np.dtype(x.dtype) != np.float32:
+        raise DTypeError("%s only supports float32 input, got %s. Consider calling it after "
+                         "ToTensor" % (name, np.dtype(x.dtype).name))
+
+
+class Rotate(Block):
+    """Rotate a float32 CHW image (or NCHW batch) by ``rotation_degrees`` counter-clockwise,
+    keeping its shape (:func:`psnet.image.imrotate`; ``zoom_in``/``zoom_out`` as there)."""
+
+    def __init__(self, rotation_degrees, zoom_in=False, zoom_out=False):
+        super().__init__()
+        self._args = (rotation_degrees, zoom_in, zoom_out)
+
+    def forward(self, x):
+        """The rotated image(s)."""
+        _check_float32(x, "Rotate")
+        return image.imrotate(x, *self._args)
+
+
+class RandomRotation(Block):
+    """With probability ``rotate_with_proba``, rotate a float32 CHW image (or each image of
+    an NCHW batch) by an angle drawn uniformly in ``angle_limits`` (degrees); the draws
+    come from NumPy's global generator (:func:`psnet.image.random_rotate`)."""
+
+    def __init__(self, angle_limits, zoom_in=False, zoom_out=False, rotate_with_proba=1.0):
+        super().__init__()
+        lower, upper = angle_limits
+        if lower >= upper:
+            raise _RotateArgError("RandomRotation: `angle_limits` must be an ordered tuple "
+                             "(lower < upper), got %r" % (angle_limits,))
+        if rotate_with_proba < 0 or rotate_with_proba > 1:
+            raise _RotateArgError("RandomRotation: the probability of rotating the image should be "
+                             "between 0 and 1, got %r" % (rotate_with_proba,))
+        self._args = (angle_limits, zoom_in, zoom_out)
+        self._rotate_with_proba = rotate_with_proba
+
+    def forward(self, x):
+        """The randomly rotated image(s), or ``x`` itself when no rotation is drawn."""
+        if np.random.random() > self._rotate_with_proba:
+            return x
+        _check_float32(x, "RandomRotation")
+        return image.random_rotate(x, *self._args)
