@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..base import MXNetError
+from ..base import MXNetError, env_int
 from ..ndarray.ndarray import from_backend
 from .optimizer import Optimizer, register, _raw_state
 from .sgd import momentum_state
@@ -79,6 +79,9 @@ class LARS(Optimizer):
         self.eta = eta
         self.eps = eps
         self.skip = 0
+        #: how many weights MXNet's Updater passes to one update call (its momentum
+        #: correction is per call); psnet's Updater currently calls once per weight
+        self.aggregate_num = env_int("MXNET_OPTIMIZER_AGGREGATION_SIZE", 4)
         self.last_lr = None
         self.cur_lr = None
 

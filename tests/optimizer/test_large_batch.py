@@ -194,6 +194,25 @@ def test_lars_momentum_correction_follows_lr_changes():
     assert opt._effective_momentum() == 0.9
 
 
+# lars_sched with both weights passed to one update_multi_precision call per step (as
+# MXNet's Updater groups up to aggregate_num weights): the momentum correction at the
+# learning-rate change then applies to weight 1 too, MXNet 1.9.1
+GROUPED = [[0.09873174, 0.3794529, 0.17891827, 0.10477216, -0.1468374, 0.2675291],
+           [0.48433024, -0.294712, 0.7825882, 0.0248791]]
+
+
+def test_lars_list_update_is_one_aggregated_call():
+    opt = mx.optimizer.create('lars', **CASES['lars_sched'][1]())
+    assert opt.aggregate_num == 4
+    ws = [mx.nd.array(w) for w in W]
+    states = [opt.create_state_multi_precision(i, w) for i, w in enumerate(ws)]
+    for step in G:
+        opt.update_multi_precision([0, 1], ws, [mx.nd.array(g) for g in step], states)
+    for w, e in zip(ws, GROUPED):
+        np.testing.assert_allclose(w.asnumpy().ravel(), e, rtol=1e-5, atol=1e-7)
+    assert opt.num_update == 4
+
+
 def test_multi_precision_float16():
     for name, kw in (('lars', dict(momentum=0.9, eta=0.05)), ('lbsgd', dict(momentum=0.9))):
         opt = mx.optimizer.create(name, learning_rate=0.1, multi_precision=True, **kw)
