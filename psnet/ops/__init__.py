@@ -12,3 +12,4 @@ from . import rnn, sequence  # noqa: F401  (fused RNN/LSTM/GRU; SequenceMask/Las
 from . import ctc  # noqa: F401  (CTCLoss / ctc_loss)
 from . import roi  # noqa: F401  (ROIPooling)
 from . import update_ops  # noqa: F401  (sgd_update, adam_update... optimizer update ops)
+from . import legacy_ops  # noqa: F401  (L2Normalization, MakeLoss, SVMOutput, Crop, im2col, col2im)
