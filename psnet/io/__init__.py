@@ -8,6 +8,7 @@ from .base import DataDesc, DataBatch, DataIter, IteratorError
 from .ndarray_iter import NDArrayIter
 from .wrappers import ResizeIter, PrefetchingIter
 from .file_iters import CSVIter, MNISTIter
+from .image_record_iter import ImageRecordIter
 
 __all__ = ["DataDesc", "DataBatch", "DataIter", "IteratorError", "NDArrayIter", "ResizeIter",
-           "PrefetchingIter", "CSVIter", "MNISTIter"]
+           "PrefetchingIter", "CSVIter", "MNISTIter", "ImageRecordIter"]
