@@ -1,5 +1,4 @@
 """gluon.contrib.nn and nn.BatchNormReLU: values, reprs and parameter names against MXNet 1.9.1."""
-import warnings
 
 import numpy as np
 import pytest
