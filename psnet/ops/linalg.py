@@ -532,3 +532,99 @@ def _khatri_rao_grad(i, o, g, a):
         gj = nd.transpose(full, axes=axes).reshape((rows[j], -1, n))
         grads.append(nd.sum(nd.broadcast_mul(gj, P.reshape((1,) + P.shape)), axis=1))
     return grads
+
+
+# ------------------------------------------- LQ factorization, packed triangles
+def _trian_index(xp, n, offset, lower):
+    """(rows, cols) of the triangle of an n x n matrix that extracttrian packs, in MXNet's
+    order: from diagonal ``offset``, the upper triangle when offset > 0, the lower one when
+    offset < 0, and the one ``lower`` names when offset == 0; a lower triangle row by row,
+    an upper one column by column."""
+    low = lower if offset == 0 else offset < 0
+    if low:
+        rows, cols = _np.nonzero(_np.tri(n, n, offset, dtype=bool))
+    else:  # MXNet packs an upper triangle column by column
+        cols, rows = _np.nonzero(~_np.tri(n, n, offset - 1, dtype=bool).T)
+    return xp.asarray(rows), xp.asarray(cols)
+
+
+@register("linalg_extracttrian", aliases=("_linalg_extracttrian",))
+def linalg_extracttrian(xp, A, offset=0, lower=True):
+    """The triangle of each square matrix in the last two axes as a vector (a lower
+    triangle row by row, an upper one column by column, as MXNet packs them):
+    the upper triangle from diagonal ``offset`` > 0, the lower one from ``offset`` < 0, and
+    at ``offset`` 0 the lower (``lower=True``) or upper triangle, diagonal included."""
+    _check_square("linalg_extracttrian", A)
+    n = A.shape[-1]
+    if abs(int(offset)) >= n:
+        raise ShapeError("linalg_extracttrian: offset %d is out of range for %dx%d matrices"
+                         % (offset, n, n))
+    rows, cols = _trian_index(xp, n, int(offset), lower)
+    return A[..., rows, cols].copy()
+
+
+@linalg_extracttrian.def_grad
+def _extracttrian_grad(i, o, g, a):
+    return [G.nd().linalg_maketrian(g[0], offset=a["offset"], lower=a["lower"])]
+
+
+def _maketrian_size(k, offset):
+    """Matrix size n for a packed triangle of k entries at ``offset``."""
+    m = int(round((_np.sqrt(8 * k + 1) - 1) / 2))
+    if m * (m + 1) // 2 != k or k == 0:
+        raise ShapeError("linalg_maketrian: the last axis (%d entries) is not a triangular number "
+                         "m*(m+1)/2" % k)
+    return m + abs(int(offset))
+
+
+@register("linalg_maketrian", aliases=("_linalg_maketrian",))
+def linalg_maketrian(xp, A, offset=0, lower=True):
+    """Square matrices holding the vectors in the last axis of ``A`` in their triangle (the
+    inverse of :func:`linalg_extracttrian` with the same ``offset`` / ``lower``); zeros
+    elsewhere.  m*(m+1)/2 entries give an (m + |offset|) x (m + |offset|) matrix."""
+    n = _maketrian_size(A.shape[-1], offset)
+    rows, cols = _trian_index(xp, n, int(offset), lower)
+    out = xp.zeros(A.shape[:-1] + (n, n), dtype=A.dtype)
+    out[..., rows, cols] = A
+    return out
+
+
+@linalg_maketrian.def_grad
+def _maketrian_grad(i, o, g, a):
+    return [G.nd().linalg_extracttrian(g[0], offset=a["offset"], lower=a["lower"])]
+
+
+def _gelqf_shape(attrs, in_shapes):
+    A = in_shapes[0]
+    if A is None:
+        return None
+    A = tuple(A)
+    if len(A) < 2 or A[-2] > A[-1]:
+        raise ShapeError("linalg_gelqf: A must hold m x n matrices with m <= n, got shape %s" % (A,))
+    return [A], [A, A[:-1] + (A[-2],)]
+
+
+@register("linalg_gelqf", aliases=("_linalg_gelqf",), num_outputs=2, infer_shape=_gelqf_shape)
+def linalg_gelqf(xp, A):
+    """LQ factorization ``A = L Q`` of each m x n matrix (m <= n) in the last two axes:
+    returns ``(Q, L)``, Q (m x n) with orthonormal rows and L (m x m) lower triangular
+    (LAPACK's gelqf signs: the Householder LQ, i.e. the QR factorization of A^T)."""
+    _check_float("linalg_gelqf", A)
+    if A.ndim < 2 or A.shape[-2] > A.shape[-1]:
+        raise ShapeError("linalg_gelqf: A must hold m x n matrices with m <= n, got shape %s"
+                         % (tuple(A.shape),))
+    q, r = xp.linalg.qr(_swap(xp, A))
+    return xp.ascontiguousarray(_swap(xp, q)), xp.ascontiguousarray(_swap(xp, r))
+
+
+@linalg_gelqf.def_grad
+def _gelqf_grad(i, o, g, a):
+    # A^T = Q^T L^T is a QR factorization; transposing its backward rule gives
+    # dA = L^-T (dQ + copyltu(M) Q),  M = L^T dL - dQ Q^T,  copyltu(M) = tril(M) + tril(M, -1)^T
+    nd = G.nd()
+    Q, L = o[0], o[1]
+    dQ, dL = g[0], g[1]
+    M = nd.linalg_gemm2(L, dL, transpose_a=True) - nd.linalg_gemm2(dQ, Q, transpose_b=True)
+    sym = _tri_nd(M, True) + _swap_nd(_tri_nd(M, True, -1))
+    rhs = dQ + nd.linalg_gemm2(sym, Q)
+    return [nd.linalg_trsm(L, rhs, transpose=True, lower=True)]
