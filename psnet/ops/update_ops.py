@@ -61,10 +61,6 @@ def _put(dst, src):
     dst[...] = src
 
 
-def _f32(xp):
-    return xp.dtype("float32")
-
-
 # ----------------------------------------------------------------------------- SGD family
 def _sgd(xp, weight, grad, lr, wd, rescale_grad, clip_gradient):
     dt = weight.dtype
@@ -312,7 +308,7 @@ def signum_update(xp, weight, grad, mom, lr=None, momentum=0.0, wd=0.0, rescale_
 
 
 # ----------------------------------------------------------------------------- multi-tensor
-def _multi_inputs(per, extra_names):
+def _multi_inputs(extra_names):
     """Input names ``weight_0, grad_0, (mom_0, weight32_0), weight_1...`` for num_weights."""
     def names(attrs):
         n = int(attrs.get("num_weights", 1))
@@ -357,18 +353,20 @@ def _multi_common(name, arrays, per, lrs, wds, num_weights):
 
 _MULTI_DOC = """ Inputs are ``num_weights`` groups of {group}; ``lrs`` and ``wds`` give one
     learning rate and weight decay per weight.  Returns the ``num_weights`` new weights
-    (MXNet's optimizers pass ``out=`` the weights); {state} updated in place."""
+    (MXNet's optimizers pass ``out=`` the weights; MXNet 1.9.1 fails without ``out=``,
+    psnet then returns new arrays); {state} updated in place."""
 
 
 def _reg_multi(name, per, fields, step):
-    def forward(xp, *arrays, lrs=None, wds=None, momentum=0.0, rescale_grad=1.0,
-                clip_gradient=-1.0, num_weights=1):
-        groups, lrs_, wds_ = _multi_common(name, arrays, per, lrs, wds, num_weights)
-        return tuple(step(xp, grp, lr, wd, momentum, rescale_grad, clip_gradient)
-                     for grp, lr, wd in zip(groups, lrs_, wds_))
-    if "mom" not in fields:
-        def forward(xp, *arrays, lrs=None, wds=None, rescale_grad=1.0,  # noqa: F811
+    if "mom" in fields:
+        def forward(xp, *arrays, lrs=None, wds=None, momentum=0.0, rescale_grad=1.0,
                     clip_gradient=-1.0, num_weights=1):
+            groups, lrs_, wds_ = _multi_common(name, arrays, per, lrs, wds, num_weights)
+            return tuple(step(xp, grp, lr, wd, momentum, rescale_grad, clip_gradient)
+                         for grp, lr, wd in zip(groups, lrs_, wds_))
+    else:
+        def forward(xp, *arrays, lrs=None, wds=None, rescale_grad=1.0, clip_gradient=-1.0,
+                    num_weights=1):
             groups, lrs_, wds_ = _multi_common(name, arrays, per, lrs, wds, num_weights)
             return tuple(step(xp, grp, lr, wd, 0.0, rescale_grad, clip_gradient)
                          for grp, lr, wd in zip(groups, lrs_, wds_))
@@ -376,7 +374,7 @@ def _reg_multi(name, per, fields, step):
     forward.__doc__ = ("%s: one fused step of %s for several weights." % (name, step.__doc__)
                        + _MULTI_DOC.format(group="(" + ", ".join(fields) + ")", state=state))
     forward.__name__ = name
-    register(name, inputs=_multi_inputs(per, fields), num_outputs=_multi_nout,
+    register(name, inputs=_multi_inputs(fields), num_outputs=_multi_nout,
              infer_shape=_multi_shape(per))(forward)
 
 
