@@ -310,6 +310,18 @@ GRAD_CASES = {
                         spatial_scale=0.5)],
     "_backward_ROIPooling": [case(R(2, 1, 2, 2), K([[[[0, 5], [-1, 5]]], [[[11, 3], [-1, -1]]]], dtype="int64"),
                                   shape=(1, 1, 3, 4))],
+    "L2Normalization": [case(R(2, 3, 4), mode="instance"), case(R(2, 3, 2, 2), mode="channel", eps=0.1),
+                        case(R(2, 2, 2, 3), mode="spatial")],
+    "Crop": [case(R(1, 2, 4, 5), num_args=1, h_w=(2, 3), offset=(1, 1)),
+             case(R(1, 1, 4, 4), K(np.zeros((1, 1, 2, 3))), num_args=2, center_crop=True)],
+    "im2col": [case(R(1, 2, 4, 4), kernel=(2, 2)),
+               case(R(1, 1, 5, 4), kernel=(3, 2), stride=(2, 1), dilate=(1, 2), pad=(1, 1))],
+    "col2im": [case(R(1, 8, 9), output_size=(4, 4), kernel=(2, 2)),
+               case(R(1, 6, 12), output_size=(5, 4), kernel=(3, 2), stride=(2, 1), dilate=(1, 2), pad=(1, 1))],
+    "linalg_extracttrian": [case(R(2, 3, 3)), case(R(4, 4), offset=1), case(R(3, 3), lower=False),
+                            case(R(4, 4), offset=-2)],
+    "linalg_maketrian": [case(R(2, 6)), case(R(3), offset=1), case(R(6), lower=False), case(R(3), offset=-2)],
+    "linalg_gelqf": [case(R(2, 4)), case(R(2, 3, 3))],
     "SequenceMask": [case(R(3, 2, 2), K([1, 3]), use_sequence_length=True, value=-1.0),
                      case(R(2, 3), K([2, 0]), use_sequence_length=True, axis=1)],
     "SequenceLast": [case(R(3, 2, 2), K([1, 3]), use_sequence_length=True), case(R(3, 2))],
@@ -317,6 +329,8 @@ GRAD_CASES = {
 }
 
 SKIP = {
+    "MakeLoss": "loss head: backward ignores the head gradient (tested in tests/ops/test_legacy_ops.py)",
+    "SVMOutput": "loss head: backward ignores the head gradient (tested in tests/ops/test_legacy_ops.py)",
     "BlockGrad": "stops the gradient by design (its gradient is zero, its forward is the identity)",
     "SoftmaxOutput": "loss head: backward ignores the head gradient (tested in tests/ndarray/test_nn_ops.py)",
     "LinearRegressionOutput": "loss head: backward ignores the head gradient (tested in test_nn_ops.py)",
