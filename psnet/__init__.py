@@ -28,6 +28,7 @@ _LAZY = {
     "image": "image", "img": "image", "random": "random", "rnd": "random", "profiler": "profiler",
     "recordio": "recordio", "util": "util", "executor": "symbol.executor", "name": "name", "storage": "storage",
     "backend": "backend", "ops": "ops", "kvstore_server": "kvstore.dist.server",
+    "contrib": "contrib",
 }
 
 

@@ -13,7 +13,8 @@ from ..ops import registry
 from ..ops.shape import infer_reshape
 from .ndarray import NDArray, ag_state, from_backend, invoke
 
-__all__ = ["make_function", "install_functions", "install_linalg", "FLUENT_METHODS", "ARRAY_OR_SCALAR",
+__all__ = ["make_function", "install_functions", "install_linalg", "install_subnamespace",
+           "install_subnamespaces", "SUB_NAMESPACES", "FLUENT_METHODS", "ARRAY_OR_SCALAR",
            "drop_absent_inputs"]
 
 
@@ -216,16 +217,35 @@ def install_functions(namespace):
             fn = namespace[name]
             setattr(NDArray, name, _fluent(fn, registry.get(name)) if name in registered else fn)
     NDArray.reshape = _reshape_method
-    install_linalg(namespace)
+    install_subnamespaces(namespace)
+
+
+# MXNet's sub-namespaces: attribute name -> registry prefix of the ops it lists
+SUB_NAMESPACES = {"linalg": "linalg_", "contrib": "_contrib_"}
+
+
+def install_subnamespace(namespace, sub, prefix):
+    """``<namespace>.<sub>.<name>`` for every registered op (or alias) ``<prefix><name>``
+    (``mx.nd.linalg.potrf`` is ``linalg_potrf``, ``mx.sym.contrib.CTCLoss`` is
+    ``_contrib_CTCLoss``): a module registered in ``sys.modules`` holding the functions
+    of ``namespace`` under MXNet's names.  An existing ``<sub>`` attribute is kept."""
+    mod = types.ModuleType(namespace["__name__"] + "." + sub,
+                           "The ``%s*`` operators without their prefix." % prefix)
+    for name in registry.list_ops():
+        if name.startswith(prefix) and name in namespace:
+            setattr(mod, name[len(prefix):], namespace[name])
+    sys.modules[mod.__name__] = mod
+    namespace.setdefault(sub, mod)
+    return mod
+
+
+def install_subnamespaces(namespace):
+    """Every sub-namespace of :data:`SUB_NAMESPACES` (``linalg``, ``contrib``) on ``namespace``."""
+    for sub, prefix in SUB_NAMESPACES.items():
+        install_subnamespace(namespace, sub, prefix)
 
 
 def install_linalg(namespace):
     """``<namespace>.linalg.<name>`` (``mx.nd.linalg``, ``mx.sym.linalg``): the ``linalg_<name>``
     functions of ``namespace`` under MXNet's sub-namespace."""
-    mod = types.ModuleType(namespace["__name__"] + ".linalg",
-                           "The ``linalg_*`` operators without their prefix.")
-    for name in registry.list_ops():
-        if name.startswith("linalg_"):
-            setattr(mod, name[len("linalg_"):], namespace[name])
-    sys.modules[mod.__name__] = mod
-    namespace.setdefault("linalg", mod)
+    return install_subnamespace(namespace, "linalg", "linalg_")

@@ -83,7 +83,7 @@ SYMBOL_OR_SCALAR = {name: _symbol_or_scalar(name, *spec) for name, spec in {
 def install_functions(namespace):
     """Add a Symbol function for every registered op to ``namespace``, plus fluent
     Symbol methods for the names NDArray has as methods.  Existing names are kept."""
-    from ..ndarray.op_functions import FLUENT_METHODS, install_linalg
+    from ..ndarray.op_functions import FLUENT_METHODS, install_subnamespaces
     for name, fn in SYMBOL_OR_SCALAR.items():
         namespace.setdefault(name, fn)
     for name in registry.list_ops():
@@ -92,7 +92,7 @@ def install_functions(namespace):
     for name in FLUENT_METHODS:
         if name in namespace and not hasattr(Symbol, name):
             setattr(Symbol, name, _method(namespace[name]))
-    install_linalg(namespace)
+    install_subnamespaces(namespace)
 
 
 def _method(fn):
