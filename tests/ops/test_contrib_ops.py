@@ -1,0 +1,171 @@
+"""mx.nd.contrib / mx.sym.contrib / mx.contrib and the ``_contrib_*`` ops of psnet/ops/contrib_ops.py,
+against values printed by MXNet 1.9.1, NumPy references and finite differences."""
+import numpy as np
+import pytest
+
+import psnet as mx
+from psnet.base import MXNetError, ShapeError
+
+
+def _fd_check(fn, x, eps=1e-6, seed=0):
+    """autograd gradient of sum(fn(x) * W) against central differences (float64)."""
+    x = np.asarray(x, dtype=np.float64)
+    a = mx.nd.array(x, dtype="float64")
+    a.attach_grad()
+    with mx.autograd.record():
+        y = fn(a)
+    w = np.random.RandomState(seed).uniform(0.5, 1.5, y.shape)
+    y.backward(mx.nd.array(w, dtype="float64"))
+    num = np.zeros_like(x)
+    flat, nflat = x.reshape(-1), num.reshape(-1)
+    for j in range(flat.size):
+        old = flat[j]
+        flat[j] = old + eps
+        fp = float((fn(mx.nd.array(x, dtype="float64")).asnumpy() * w).sum())
+        flat[j] = old - eps
+        fm = float((fn(mx.nd.array(x, dtype="float64")).asnumpy() * w).sum())
+        flat[j] = old
+        nflat[j] = (fp - fm) / (2 * eps)
+    np.testing.assert_allclose(a.grad.asnumpy(), num, rtol=1e-5, atol=1e-7)
+
+
+# ------------------------------------------------------------------------------ namespaces
+def test_contrib_namespaces():
+    assert mx.nd.contrib.CTCLoss is mx.nd._contrib_CTCLoss
+    assert mx.nd.contrib.ctc_loss is mx.nd._contrib_ctc_loss
+    assert mx.sym.contrib.CTCLoss is mx.sym._contrib_CTCLoss
+    assert mx.contrib.nd is mx.nd.contrib and mx.contrib.ndarray is mx.nd.contrib
+    assert mx.contrib.sym is mx.sym.contrib and mx.contrib.symbol is mx.sym.contrib
+    assert mx.nd.contrib.BilinearResize2D is mx.nd._contrib_BilinearResize2D
+    import psnet.ndarray.contrib as ndc
+    assert ndc is mx.nd.contrib
+    assert not hasattr(mx.nd.contrib, "potrf")
+    with pytest.raises(AttributeError):
+        mx.contrib.nonexistent
+
+
+def test_linalg_namespace_unchanged():
+    assert mx.nd.linalg.potrf is mx.nd.linalg_potrf
+    assert mx.sym.linalg.gemm2 is mx.sym.linalg_gemm2
+    assert not hasattr(mx.nd.linalg, "CTCLoss")
+
+
+def test_sym_contrib_infers_shape():
+    s = mx.sym.contrib.BilinearResize2D(mx.sym.var("d"), height=3, width=5)
+    assert s.infer_shape(d=(1, 2, 4, 4))[1] == [(1, 2, 3, 5)]
+    s = mx.contrib.sym.AdaptiveAvgPooling2D(mx.sym.var("d"), output_size=(2, 3))
+    assert s.infer_shape(d=(2, 4, 7, 7))[1] == [(2, 4, 2, 3)]
+
+
+# ------------------------------------------------------------------------------ BilinearResize2D
+X34 = np.arange(2 * 1 * 3 * 4, dtype=np.float32).reshape(2, 1, 3, 4)
+
+
+@pytest.mark.parametrize("kw,shape,first", [
+    # MXNet 1.9.1 outputs (sample 0, channel 0)
+    (dict(height=5, width=7), (5, 7), [[0, .5, 1, 1.5, 2, 2.5, 3], [2, 2.5, 3, 3.5, 4, 4.5, 5],
+                                       [4, 4.5, 5, 5.5, 6, 6.5, 7], [6, 6.5, 7, 7.5, 8, 8.5, 9],
+                                       [8, 8.5, 9, 9.5, 10, 10.5, 11]]),
+    (dict(height=5, width=7, align_corners=False), (5, 7),
+     [[0., 0.3571429, 0.92857146, 1.5000001, 2.0714288, 2.6428573, 3.],
+      [1.6000001, 1.9571431, 2.5285716, 3.1000004, 3.671429, 4.2428575, 4.6000004],
+      [4., 4.357143, 4.9285717, 5.5, 6.071429, 6.642857, 7.],
+      [6.4000006, 6.757143, 7.3285723, 7.9000006, 8.47143, 9.042857, 9.400001],
+      [8., 8.357142, 8.928572, 9.5, 10.071428, 10.642857, 11.]]),
+    (dict(scale_height=1.5, scale_width=0.5), (4, 2), [[0, 3], [2.6666667, 5.666667], [5.3333335, 8.333334], [8, 11]]),
+    (dict(mode="to_even_down"), (2, 4), [[0, 1, 2, 3], [8, 9, 10, 11]]),
+    (dict(mode="to_odd_down"), (3, 3), [[0, 1.5, 3], [4, 5.5, 7], [8, 9.5, 11]]),
+    (dict(mode="to_odd_up"), (3, 5), [[0, .75, 1.5, 2.25, 3], [4, 4.75, 5.5, 6.25, 7], [8, 8.75, 9.5, 10.25, 11]]),
+    (dict(mode="to_even_up"), (4, 4), [[0, 1, 2, 3], [2.6666667, 3.6666667, 4.6666665, 5.666667],
+                                       [5.3333335, 6.3333335, 7.3333335, 8.333334], [8, 9, 10, 11]]),
+    (dict(height=2, width=2, align_corners=False), (2, 2), [[1.5, 3.5], [7.5, 9.5]]),
+    (dict(height=1, width=1, align_corners=False), (1, 1), [[0]]),
+])
+def test_bilinear_resize_matches_mxnet(kw, shape, first):
+    y = mx.nd.contrib.BilinearResize2D(mx.nd.array(X34), **kw)
+    assert y.shape == (2, 1) + shape and y.dtype == np.float32
+    np.testing.assert_allclose(y.asnumpy()[0, 0], first, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(y.asnumpy()[1, 0], np.asarray(first) + 12, rtol=1e-5, atol=1e-5)
+
+
+def test_bilinear_resize_odd_scale_and_like():
+    x = mx.nd.array(X34)
+    y = mx.nd.contrib.BilinearResize2D(x, scale_height=1.5, scale_width=2.0, mode="odd_scale")
+    assert y.shape == (2, 1, 4, 8)  # odd H: (3-1)*1.5+1; even W: 4*2 (MXNet 1.9.1)
+    np.testing.assert_allclose(y.asnumpy()[0, 0, 1, :3], [2.6666667, 3.095238, 3.5238094], rtol=1e-5)
+    z = mx.nd.contrib.BilinearResize2D(x, mx.nd.zeros((1, 1, 5, 7)), mode="like")
+    np.testing.assert_allclose(z.asnumpy(), mx.nd.contrib.BilinearResize2D(x, height=5, width=7).asnumpy())
+
+
+def test_bilinear_resize_numpy_reference():
+    rs = np.random.RandomState(3)
+    x = rs.rand(1, 2, 4, 5)
+    y = mx.nd.contrib.BilinearResize2D(mx.nd.array(x, dtype="float64"), height=7, width=3).asnumpy()
+    # align_corners: source coordinate i * (in - 1) / (out - 1), separable linear interpolation
+    hs, ws = np.arange(7) * 3 / 6, np.arange(3) * 4 / 2
+    ref = np.empty((1, 2, 7, 3))
+    for a, hh in enumerate(hs):
+        for b, ww in enumerate(ws):
+            h0, w0 = min(int(hh), 2), min(int(ww), 3)
+            lh, lw = hh - h0, ww - w0
+            ref[..., a, b] = ((1 - lh) * (1 - lw) * x[..., h0, w0] + (1 - lh) * lw * x[..., h0, w0 + 1]
+                              + lh * (1 - lw) * x[..., h0 + 1, w0] + lh * lw * x[..., h0 + 1, w0 + 1])
+    np.testing.assert_allclose(y, ref, rtol=1e-12)
+
+
+def test_bilinear_resize_gradients():
+    rs = np.random.RandomState(0)
+    _fd_check(lambda a: mx.nd.contrib.BilinearResize2D(a, height=5, width=3), rs.rand(1, 2, 3, 4))
+    _fd_check(lambda a: mx.nd.contrib.BilinearResize2D(a, height=2, width=6, align_corners=False),
+              rs.rand(2, 1, 4, 3))
+    like = mx.nd.zeros((1, 1, 2, 2), dtype="float64")
+    like.attach_grad()
+    x = mx.nd.array(rs.rand(1, 1, 3, 3), dtype="float64")
+    with mx.autograd.record():
+        y = mx.nd.contrib.BilinearResize2D(x, like, mode="like")
+    y.backward()
+    assert (like.grad.asnumpy() == 0).all()
+
+
+def test_bilinear_resize_errors():
+    with pytest.raises(ShapeError, match=r"4-D.*\(2, 3\)"):
+        mx.nd.contrib.BilinearResize2D(mx.nd.zeros((2, 3)), height=2)
+    with pytest.raises(MXNetError, match="mode"):
+        mx.nd.contrib.BilinearResize2D(mx.nd.zeros((1, 1, 2, 2)), mode="bogus")
+    with pytest.raises(ShapeError, match="positive"):
+        mx.nd.contrib.BilinearResize2D(mx.nd.zeros((1, 1, 2, 2)), height=0, width=2)
+
+
+# ------------------------------------------------------------------------------ AdaptiveAvgPooling2D
+def _adaptive_ref(x, oh, ow):
+    n, c, h, w = x.shape
+    out = np.empty((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            h0, h1 = (i * h) // oh, -(-((i + 1) * h) // oh)
+            w0, w1 = (j * w) // ow, -(-((j + 1) * w) // ow)
+            out[:, :, i, j] = x[:, :, h0:h1, w0:w1].mean(axis=(2, 3))
+    return out
+
+
+def test_adaptive_avg_pooling_values():
+    x = mx.nd.array(X34)
+    # MXNet 1.9.1
+    np.testing.assert_allclose(mx.nd.contrib.AdaptiveAvgPooling2D(x, output_size=2).asnumpy()[0, 0],
+                               [[2.5, 4.5], [6.5, 8.5]])
+    np.testing.assert_allclose(mx.nd.contrib.AdaptiveAvgPooling2D(x, output_size=(2, 3)).asnumpy()[0, 0],
+                               [[2.5, 3.5, 4.5], [6.5, 7.5, 8.5]])
+    np.testing.assert_allclose(mx.nd.contrib.AdaptiveAvgPooling2D(x).asnumpy()[:, 0, 0, 0], [5.5, 17.5])
+    r = np.random.RandomState(0).rand(2, 3, 7, 5)
+    for oh, ow in [(3, 2), (7, 5), (10, 9), (1, 4)]:
+        y = mx.nd.contrib.AdaptiveAvgPooling2D(mx.nd.array(r, dtype="float64"), output_size=(oh, ow))
+        np.testing.assert_allclose(y.asnumpy(), _adaptive_ref(r, oh, ow), rtol=1e-12)
+
+
+def test_adaptive_avg_pooling_gradient_and_errors():
+    _fd_check(lambda a: mx.nd.contrib.AdaptiveAvgPooling2D(a, output_size=(3, 2)),
+              np.random.RandomState(1).rand(1, 2, 5, 4))
+    with pytest.raises(ShapeError, match=r"4-D.*\(3, 4, 5\)"):
+        mx.nd.contrib.AdaptiveAvgPooling2D(mx.nd.zeros((3, 4, 5)), output_size=2)
+    with pytest.raises(ShapeError, match="output_size"):
+        mx.nd.contrib.AdaptiveAvgPooling2D(mx.nd.zeros((1, 1, 4, 4)), output_size=(1, 2, 3))
