@@ -459,3 +459,170 @@ def reset_arrays(xp, *arrays, num_arrays=1):
     for a in arrays:
         a[...] = 0
     return ()
+
+
+# ----------------------------------------------------------------------------- LAMB
+# MXNet 1.9.1 takes its float attributes as C floats: a float64 weight sees float32-rounded
+# constants (``double(0.9f)``), which ``_attr`` reproduces.
+def _attr(dt, v):
+    """The float attribute ``v`` as MXNet passes it to a ``dt`` kernel (via a C float)."""
+    import numpy as np
+    return dt.type(np.float32(float(v)))
+
+
+def _check_dtypes(name, want, **arrays):
+    """DTypeError naming the op and the input whose dtype is not ``want``."""
+    from ..base import DTypeError
+    for k, a in arrays.items():
+        if a.dtype != want:
+            raise DTypeError("%s: input %s has dtype %s, expected %s"
+                             % (name, k, a.dtype.name, want.name))
+
+
+def _check_scalar_input(name, **arrays):
+    """MXNet's r1/r2 rule: the first dimension must be 1 (only element 0 is read)."""
+    for k, a in arrays.items():
+        if a.ndim < 1 or a.shape[0] != 1:
+            raise ShapeError("%s: input %s must have shape (1,) (first dimension 1), got %s"
+                             % (name, k, tuple(a.shape)))
+
+
+def _bias_div(xp, x, denom64, dt):
+    """``x / (1. - beta_t)`` as MXNet's kernel writes it: a C double division for float32
+    and float64 (``1.`` is a double), half-precision arithmetic for float16."""
+    import numpy as np
+    if dt == np.float16:
+        return x / (dt.type(1.0) - dt.type(denom64))
+    return (x.astype(np.float64) / (1.0 - float(denom64))).astype(dt)
+
+
+def _lamb_g(xp, grad_rescaled, mean, var, weight, beta1, beta2, epsilon, t, bias_correction,
+            wd, dt, beta1_t, beta2_t):
+    """The LAMB phase-one direction in ``dt``; ``mean``/``var`` updated in place."""
+    one = dt.type(1.0)
+    b1, b2 = _attr(dt, beta1), _attr(dt, beta2)
+    m = b1 * mean + (one - b1) * grad_rescaled
+    v = b2 * var + (one - b2) * grad_rescaled * grad_rescaled
+    _put(mean, m)
+    _put(var, v)
+    eps, wd_ = _attr(dt, epsilon), _attr(dt, wd)
+    if _flag(bias_correction):
+        m_hat = _bias_div(xp, m, beta1_t, dt)
+        v_hat = v / (one - dt.type(beta2_t))
+        return m_hat / (xp.sqrt(v_hat) + eps) + wd_ * weight
+    return m / (xp.sqrt(v) + eps) + wd_ * weight
+
+
+def _flag(v):
+    """A boolean attribute, also from its string form ('True', 'false', '0'...)."""
+    if isinstance(v, str):
+        return v.strip().lower() in ("true", "1")
+    return bool(v)
+
+
+def _pow_t(beta, t):
+    """``std::pow(float beta, int t)`` (computed in double, as C++11 promotes it)."""
+    import numpy as np
+    return float(np.float64(np.float32(float(beta))) ** int(t))
+
+
+@register("lamb_update_phase1", infer_shape=_same_shape)
+def lamb_update_phase1(xp, weight, grad, mean, var, *, t, wd, beta1=0.9, beta2=0.999,
+                       epsilon=1e-6, bias_correction=True, rescale_grad=1.0,
+                       clip_gradient=-1.0):
+    """First phase of the LAMB step (You et al. 2019), as MXNet 1.9.1 computes it.
+
+    ``g = clip(rescale_grad*grad, clip_gradient)``; ``mean = beta1*mean + (1-beta1)*g`` and
+    ``var = beta2*var + (1-beta2)*g*g`` are written into ``mean`` and ``var`` in place.
+    Returns the update direction ``mean_hat / (sqrt(var_hat) + epsilon) + wd*weight``, where
+    with ``bias_correction`` ``mean_hat = mean / (1 - beta1**t)`` and
+    ``var_hat = var / (1 - beta2**t)`` (else the raw moments).  ``t`` (the step count,
+    from 1) and ``wd`` are required; all four inputs share one shape and one dtype.  Feed
+    the result to :func:`lamb_update_phase2` with the norms of the weight and of it.
+    """
+    _check_same("lamb_update_phase1", weight, grad=grad, mean=mean, var=var)
+    dt = weight.dtype
+    _check_dtypes("lamb_update_phase1", dt, grad=grad, mean=mean, var=var)
+    g = _clip(xp, grad * _attr(dt, rescale_grad), _attr(dt, clip_gradient))
+    return _lamb_g(xp, g, mean, var, weight, beta1, beta2, epsilon, t, bias_correction, wd,
+                   dt, dt.type(_pow_t(beta1, t)), dt.type(_pow_t(beta2, t)))
+
+
+def _lamb_lr(xp, lr, r1, r2, lower_bound, upper_bound, dt):
+    """MXNet's trust-ratio learning rate ``lr * clamp(r1) / r2`` (``lr`` itself when the
+    clamped r1 or r2 is 0), as a 0-d array in ``dt`` (no host synchronisation)."""
+    lr_ = _attr(dt, lr)
+    r1v = r1.reshape(-1)[0].astype(dt)
+    r2v = r2.reshape(-1)[0].astype(dt)
+    lo, hi = _attr(dt, lower_bound), _attr(dt, upper_bound)
+    if lo >= 0:
+        r1v = xp.where(r1v > lo, r1v, lo)      # mshadow maximum: a > b ? a : b
+    if hi >= 0:
+        r1v = xp.where(r1v < hi, r1v, hi)      # mshadow minimum: a < b ? a : b
+    use_lr = (r1v == 0) | (r2v == 0)
+    safe_r2 = xp.where(r2v == 0, dt.type(1.0), r2v)
+    return xp.where(use_lr, lr_, lr_ * r1v / safe_r2).astype(dt)
+
+
+@register("lamb_update_phase2", infer_shape=lambda attrs, s: None if s[0] is None
+          else ([s[0], s[0], s[2], s[3]], [s[0]]))
+def lamb_update_phase2(xp, weight, g, r1, r2, *, lr, lower_bound=-1.0, upper_bound=-1.0):
+    """Second phase of the LAMB step: returns ``weight - lr_t * g`` with the layer-wise
+    trust ratio ``lr_t = lr * r1' / r2`` (MXNet 1.9.1).
+
+    ``r1`` is the weight's norm, ``r2`` the norm of phase one's ``g`` (arrays of shape
+    ``(1,)``); ``r1' = r1`` raised to ``lower_bound`` and cut to ``upper_bound`` when these
+    are >= 0.  When ``r1'`` or ``r2`` is 0 the plain ``lr`` is used.  ``weight`` and ``g``
+    share shape and dtype.  Nothing is updated in place; pass ``out=weight``.
+    """
+    _check_same("lamb_update_phase2", weight, g=g)
+    _check_scalar_input("lamb_update_phase2", r1=r1, r2=r2)
+    dt = weight.dtype
+    _check_dtypes("lamb_update_phase2", dt, g=g, r1=r1, r2=r2)
+    return weight - _lamb_lr(xp, lr, r1, r2, lower_bound, upper_bound, dt) * g
+
+
+@register("mp_lamb_update_phase1", infer_shape=_same_shape)
+def mp_lamb_update_phase1(xp, weight, grad, mean, var, weight32, *, t, wd, beta1=0.9,
+                          beta2=0.999, epsilon=1e-6, bias_correction=True, rescale_grad=1.0,
+                          clip_gradient=-1.0):
+    """Mixed-precision LAMB phase one: ``lamb_update_phase1`` in float32 on the master
+    weight ``weight32``.
+
+    ``weight`` and ``grad`` must be float16, ``mean``, ``var`` and ``weight32`` float32
+    (MXNet 1.9.1's type rule).  ``rescale_grad*grad`` is rounded to float16 before it is
+    widened, as MXNet's half-precision arithmetic does.  ``mean`` and ``var`` are updated in
+    place; returns the float32 direction ``g``.
+    """
+    import numpy as np
+    name = "mp_lamb_update_phase1"
+    _check_same(name, weight, grad=grad, mean=mean, var=var, weight32=weight32)
+    _check_dtypes(name, np.dtype(np.float16), weight=weight, grad=grad)
+    f32 = np.dtype(np.float32)
+    _check_dtypes(name, f32, mean=mean, var=var, weight32=weight32)
+    # half_t * float rounds to half_t in mshadow, then the kernel widens it to float
+    g = (grad.astype(f32) * np.float32(float(rescale_grad))).astype(weight.dtype).astype(f32)
+    g = _clip(xp, g, _attr(f32, clip_gradient))
+    return _lamb_g(xp, g, mean, var, weight32, beta1, beta2, epsilon, t, bias_correction, wd,
+                   f32, np.float32(_pow_t(beta1, t)), np.float32(_pow_t(beta2, t)))
+
+
+@register("mp_lamb_update_phase2", infer_shape=lambda attrs, s: None if s[0] is None
+          else ([s[0], s[0], s[2], s[3], s[0]], [s[0]]))
+def mp_lamb_update_phase2(xp, weight, g, r1, r2, weight32, *, lr, lower_bound=-1.0,
+                          upper_bound=-1.0):
+    """Mixed-precision LAMB phase two: returns ``weight32 - lr_t * g`` (float32, trust
+    ratio as in :func:`lamb_update_phase2`) cast to ``weight``'s dtype.
+
+    ``g``, ``r1``, ``r2`` and ``weight32`` must be float32.  As in MXNet 1.9.1 this op does
+    **not** write the master weight ``weight32`` back: a caller keeping a master copy
+    updates it itself (e.g. ``weight32[:] = weight32 - ...`` or from the result).
+    """
+    import numpy as np
+    name = "mp_lamb_update_phase2"
+    _check_same(name, weight, g=g, weight32=weight32)
+    _check_scalar_input(name, r1=r1, r2=r2)
+    f32 = np.dtype(np.float32)
+    _check_dtypes(name, f32, g=g, r1=r1, r2=r2, weight32=weight32)
+    return (weight32 - _lamb_lr(xp, lr, r1, r2, lower_bound, upper_bound, f32) * g).astype(
+        weight.dtype)
