@@ -205,3 +205,141 @@ def _adaptive_avg_pooling_grad(i, o, g, attrs):
     """``Mh^T @ g @ Mw``: each output gradient spread evenly over its bin."""
     mh, mw = _adaptive_matrices(i[0].shape, attrs.get("output_size", ()))
     return [_separable_grad(g[0], i[0].shape, mh, mw)]
+
+
+# ---------------------------------------------------------------- ROIAlign
+_RA = "_contrib_ROIAlign"
+
+
+def _roi_align_pooled(pooled_size):
+    vals = _int_tuple(_RA, "pooled_size", pooled_size)
+    if len(vals) != 2 or min(vals) <= 0:
+        raise ShapeError("%s: attribute pooled_size=%r must be 2 positive values (pooled height, "
+                         "pooled width)" % (_RA, pooled_size))
+    return vals
+
+
+def _roi_align_check(dshape, rshape, pooled, position_sensitive):
+    if dshape is not None:
+        _check_4d(_RA, "data", dshape)
+        if position_sensitive and dshape[1] % (pooled[0] * pooled[1]):
+            raise ShapeError("%s: with position_sensitive=True the channels of data %s must be a multiple "
+                             "of pooled_size %s's product" % (_RA, tuple(dshape), pooled))
+    if rshape is not None and (len(rshape) != 2 or rshape[1] != 5):
+        raise ShapeError("%s: rois must be a 2-D (R, 5) array of [batch_index, x1, y1, x2, y2] rows, "
+                         "got shape %s" % (_RA, tuple(rshape)))
+
+
+def _roi_axis_weights(xp, start, end, pooled, size, sample_ratio, aligned, dt):
+    """(R, pooled, size) weights of the bilinear samples of each ROI bin along one axis (a
+    sample outside [-1, size] contributes nothing; coordinates are clamped as MXNet does),
+    and the number of samples per bin (R,)."""
+    extent = end - start
+    if not aligned:
+        extent = xp.maximum(extent, dt.type(1))
+    elif extent.size and bool((extent <= 0).any()):
+        raise MXNetError("%s: with aligned=True every ROI needs x2 > x1 and y2 > y1 after scaling "
+                         "(MXNet aborts on such an ROI)" % _RA)
+    bin_size = extent / dt.type(pooled)
+    if sample_ratio > 0:
+        grid = xp.full(start.shape, int(sample_ratio), dtype=np.int64)
+    else:
+        grid = xp.ceil(extent / dt.type(pooled)).astype(np.int64)
+    r = start.shape[0]
+    wts = xp.zeros((r, pooled, size), dtype=dt)
+    if r == 0:
+        return wts, grid
+    gmax = int(grid.max())
+    cols = xp.arange(size)[None, None, :]
+    p = xp.arange(pooled, dtype=dt)[None, :]
+    gf = xp.maximum(grid, 1).astype(dt)[:, None]
+    for k in range(gmax):
+        pos = start[:, None] + p * bin_size[:, None] + (dt.type(k) + dt.type(0.5)) * bin_size[:, None] / gf
+        valid = (pos >= -1.0) & (pos <= size) & (k < grid)[:, None]             # (R, pooled)
+        pos = xp.maximum(pos, dt.type(0))
+        lo = pos.astype(np.int64)
+        top = lo >= size - 1
+        lo = xp.where(top, size - 1, lo)
+        hi = xp.where(top, lo, lo + 1)
+        pos = xp.where(top, lo.astype(dt), pos)
+        lam = (pos - lo) * valid
+        stay = (dt.type(1) - pos + lo) * valid
+        wts += stay[..., None] * (cols == lo[..., None]) + lam[..., None] * (cols == hi[..., None])
+    return wts, grid
+
+
+def _roi_align(xp, data, rois, *, pooled_size, spatial_scale, sample_ratio=-1, position_sensitive=False,
+               aligned=False):
+    """ROIAlign (Mask R-CNN) of ``data`` (N, C, H, W) over ``rois`` (R, 5) rows
+    ``[batch_index, x1, y1, x2, y2]`` (scaled by ``spatial_scale``; shifted by -0.5 pixel and not
+    forced to at least 1 pixel when ``aligned``): each of the ``pooled_size`` bins averages a grid
+    of ``sample_ratio`` x ``sample_ratio`` bilinear samples (``ceil(roi size / pooled size)`` per
+    axis when ``sample_ratio <= 0``).  Output (R, C, ph, pw), or (R, C / (ph*pw), ph, pw) with
+    ``position_sensitive`` (bin (i, j) of output channel c reads channel ``c*ph*pw + i*pw + j``);
+    rows with a batch index outside [0, N) give zeros.  Sampling is separable: two hidden outputs
+    keep each ROI's weights along H (R, ph, H, divided by the sample count) and W (R, pw, W)."""
+    ph, pw = _roi_align_pooled(pooled_size)
+    ps, al = _truthy(position_sensitive), _truthy(aligned)
+    if not 0.0 <= float(spatial_scale) <= 1.0:
+        raise MXNetError("%s: attribute spatial_scale=%s must be in [0, 1] (feature map size / image size)"
+                         % (_RA, spatial_scale))
+    _roi_align_check(data.shape, rois.shape, (ph, pw), ps)
+    if data.dtype.kind != "f":
+        raise MXNetError("%s: data must be a floating-point array, got %s" % (_RA, data.dtype))
+    n, c, h, w = data.shape
+    dt = data.dtype
+    box = rois[:, 1:].astype(dt) * dt.type(float(spatial_scale)) - dt.type(0.5 if al else 0.0)
+    ay, gy = _roi_axis_weights(xp, box[:, 1], box[:, 3], ph, h, int(sample_ratio), al, dt)
+    ax, gx = _roi_axis_weights(xp, box[:, 0], box[:, 2], pw, w, int(sample_ratio), al, dt)
+    batch = xp.trunc(rois[:, 0]).astype(np.int64)
+    ok = (batch >= 0) & (batch < n)
+    ay = ay * (ok / xp.maximum(gy * gx, 1))[:, None, None].astype(dt)
+    picked = data[xp.where(ok, batch, 0)]                                   # (R, C, H, W)
+    full = xp.matmul(xp.matmul(ay[:, None], picked), xp.swapaxes(ax, 1, 2)[:, None])   # (R, C, ph, pw)
+    if ps:
+        k = xp.arange(ph * pw)
+        full = full.reshape(rois.shape[0], c // (ph * pw), ph * pw, ph * pw)[:, :, k, k]
+        full = full.reshape(rois.shape[0], c // (ph * pw), ph, pw)
+    return xp.ascontiguousarray(full), ay, xp.ascontiguousarray(ax)
+
+
+def _roi_align_infer_shape(attrs, in_shapes):
+    """data (N, C, H, W), rois (R, 5) -> output (R, C or C/(ph*pw), ph, pw) and the hidden
+    sampling weights (R, ph, H), (R, pw, W)."""
+    data, rois = in_shapes
+    ph, pw = _roi_align_pooled(attrs.get("pooled_size"))
+    ps = _truthy(attrs.get("position_sensitive", False))
+    _roi_align_check(data, rois, (ph, pw), ps)
+    if data is None or rois is None:
+        return None
+    r = rois[0]
+    out = (r, data[1] // (ph * pw) if ps else data[1], ph, pw)
+    return [tuple(data), tuple(rois)], [out, (r, ph, data[2]), (r, pw, data[3])]
+
+
+ROIAlign = register(_RA, num_outputs=3, num_visible_outputs=1,
+                    infer_shape=_roi_align_infer_shape)(_roi_align)
+
+
+@ROIAlign.def_grad
+def _roi_align_grad(i, o, g, attrs):
+    """Data gradient ``Ay^T @ g @ Ax`` per ROI, summed into each ROI's batch image (one-hot
+    GEMM); rois get none, as in MXNet."""
+    nd = G.nd()
+    data, rois = i
+    ay, ax = o[1], o[2]
+    n, c, h, w = data.shape
+    r = rois.shape[0]
+    ph, pw = _roi_align_pooled(attrs.get("pooled_size"))
+    gr = g[0]
+    if _truthy(attrs.get("position_sensitive", False)):
+        eye = nd.array(np.eye(ph * pw), ctx=gr.context, dtype=gr.dtype).reshape((1, 1, ph * pw, ph * pw))
+        gr = nd.broadcast_mul(gr.reshape((r, -1, 1, ph * pw)), eye)
+    gr = nd.transpose(gr.reshape((r, c, ph, pw)), axes=(0, 2, 1, 3)).reshape((r, ph, c * pw))
+    t = nd.batch_dot(ay, gr, transpose_a=True)                                  # (R, H, C*pw)
+    t = nd.transpose(t.reshape((r, h, c, pw)), axes=(0, 2, 1, 3)).reshape((r, c * h, pw))
+    t = nd.batch_dot(t, ax)                                                     # (R, C*H, W)
+    batch = nd.clip(nd.trunc(rois[:, 0]), 0, n - 1)   # rows outside [0, N) have zero weights
+    onehot = nd.one_hot(batch, n, dtype=gr.dtype)                               # (R, N)
+    dx = nd.dot(onehot, t.reshape((r, -1)), transpose_a=True)
+    return [dx.reshape((n, c, h, w)), None]

@@ -169,3 +169,114 @@ def test_adaptive_avg_pooling_gradient_and_errors():
         mx.nd.contrib.AdaptiveAvgPooling2D(mx.nd.zeros((3, 4, 5)), output_size=2)
     with pytest.raises(ShapeError, match="output_size"):
         mx.nd.contrib.AdaptiveAvgPooling2D(mx.nd.zeros((1, 1, 4, 4)), output_size=(1, 2, 3))
+
+
+# ------------------------------------------------------------------------------ ROIAlign
+X2245 = np.arange(2 * 2 * 4 * 5).reshape(2, 2, 4, 5) % 7
+ROIS2 = [[0, 0.5, 0.2, 3.7, 3.1], [1, 1, 1, 2, 4]]
+
+
+def _roi_align_ref(x, rois, ph, pw, scale, ratio, aligned):
+    """Per-sample loop reference of ROIAlign (Detectron's definition)."""
+    n, c, h, w = x.shape
+    out = np.zeros((len(rois), c, ph, pw))
+
+    def corner(v, size):
+        v = max(v, 0.0)
+        lo = int(v)
+        if lo >= size - 1:
+            return size - 1, size - 1, 0.0
+        return lo, lo + 1, v - lo
+
+    def interp(img, y, xx):
+        if y < -1 or y > h or xx < -1 or xx > w:
+            return 0 * img[:, 0, 0]
+        y0, y1, ly = corner(y, h)
+        x0, x1, lx = corner(xx, w)
+        return ((1 - ly) * (1 - lx) * img[:, y0, x0] + (1 - ly) * lx * img[:, y0, x1]
+                + ly * (1 - lx) * img[:, y1, x0] + ly * lx * img[:, y1, x1])
+
+    off = 0.5 if aligned else 0.0
+    for r, (b, x1, y1, x2, y2) in enumerate(rois):
+        sx, sy, ex, ey = x1 * scale - off, y1 * scale - off, x2 * scale - off, y2 * scale - off
+        rw, rh = ex - sx, ey - sy
+        if not aligned:
+            rw, rh = max(rw, 1.0), max(rh, 1.0)
+        bh, bw = rh / ph, rw / pw
+        gh = ratio if ratio > 0 else int(np.ceil(rh / ph))
+        gw = ratio if ratio > 0 else int(np.ceil(rw / pw))
+        for i in range(ph):
+            for j in range(pw):
+                acc = 0
+                for a in range(gh):
+                    for bb in range(gw):
+                        acc = acc + interp(x[int(b)], sy + i * bh + (a + .5) * bh / gh, sx + j * bw + (bb + .5) * bw / gw)
+                out[r, :, i, j] = acc / max(gh * gw, 1)
+    return out
+
+
+def test_roi_align_matches_mxnet():
+    x = mx.nd.array(X2245)
+    rois = mx.nd.array(ROIS2)
+    # MXNet 1.9.1
+    np.testing.assert_allclose(
+        mx.nd.contrib.ROIAlign(x, rois, pooled_size=(2, 2), spatial_scale=1.0).asnumpy(),
+        [[[[3.356875, 1.9053125], [3.55, 4.49375]], [[3.9953127, 2.171875], [2.55, 4.15]]],
+         [[[2.75, 3.25], [0.375, 0.875]], [[2.078125, 2.359375], [4.296875, 1.515625]]]], rtol=1e-5)
+    np.testing.assert_allclose(
+        mx.nd.contrib.ROIAlign(x, rois, pooled_size=(1, 2), spatial_scale=0.5, sample_ratio=2,
+                               aligned=True).asnumpy(),
+        [[[[1.89375, 2.48828125]], [[4.68359375, 2.2429688]]], [[[3.625, 3.875]], [[2.625, 2.875]]]], rtol=1e-5)
+
+
+@pytest.mark.parametrize("kw", [dict(ph=2, pw=3, scale=1.0, ratio=-1, aligned=False),
+                                dict(ph=3, pw=2, scale=0.5, ratio=2, aligned=False),
+                                dict(ph=2, pw=2, scale=0.8, ratio=-1, aligned=True)])
+def test_roi_align_numpy_reference(kw):
+    rs = np.random.RandomState(2)
+    x = rs.rand(2, 3, 6, 7)
+    rois = np.array([[0, 0, 0, 5, 4], [1, -2, 1, 3, 9], [1, 0.4, 1.7, 6.2, 5.9], [0, 3, 0.5, 40, 4]])
+    y = mx.nd.contrib.ROIAlign(mx.nd.array(x, dtype="float64"), mx.nd.array(rois, dtype="float64"),
+                               pooled_size=(kw["ph"], kw["pw"]), spatial_scale=kw["scale"],
+                               sample_ratio=kw["ratio"], aligned=kw["aligned"])
+    np.testing.assert_allclose(y.asnumpy(), _roi_align_ref(x, rois, **kw), rtol=1e-10, atol=1e-12)
+
+
+def test_roi_align_position_sensitive_and_bad_batch():
+    rs = np.random.RandomState(4)
+    x = mx.nd.array(rs.rand(1, 8, 5, 5), dtype="float64")
+    rois = mx.nd.array([[0, 0.5, 1, 4, 3.5], [-1, 0, 0, 2, 2], [3, 0, 0, 2, 2]], dtype="float64")
+    full = mx.nd.contrib.ROIAlign(x, rois, pooled_size=(2, 2), spatial_scale=1.0).asnumpy()
+    ps = mx.nd.contrib.ROIAlign(x, rois, pooled_size=(2, 2), spatial_scale=1.0, position_sensitive=True)
+    assert ps.shape == (3, 2, 2, 2)
+    for c in range(2):
+        for i in range(2):
+            for j in range(2):
+                assert ps.asnumpy()[0, c, i, j] == pytest.approx(full[0, c * 4 + i * 2 + j, i, j])
+    assert (full[1:] == 0).all()  # batch index outside [0, N): zeros
+
+
+def test_roi_align_gradients():
+    rs = np.random.RandomState(5)
+    rois = mx.nd.array([[0, 0.5, 0.2, 3.7, 3.1], [1, -1, 1, 2, 4.5], [0, 1, 1, 1.2, 1.1]], dtype="float64")
+    _fd_check(lambda a: mx.nd.contrib.ROIAlign(a, rois, pooled_size=(2, 3), spatial_scale=1.0),
+              rs.rand(2, 2, 4, 5))
+    _fd_check(lambda a: mx.nd.contrib.ROIAlign(a, rois[:2], pooled_size=(2, 2), spatial_scale=0.9, sample_ratio=2,
+                                               aligned=True, position_sensitive=True), rs.rand(2, 4, 4, 5))
+
+
+def test_roi_align_symbol_and_errors():
+    s = mx.sym.contrib.ROIAlign(mx.sym.var("d"), mx.sym.var("r"), pooled_size=(2, 3), spatial_scale=1.0)
+    assert s.infer_shape(d=(2, 3, 8, 8), r=(4, 5))[1] == [(4, 3, 2, 3)]
+    x, rois = mx.nd.zeros((1, 6, 4, 4)), mx.nd.array([[0, 0, 0, 2, 2]])
+    with pytest.raises(ShapeError, match=r"rois.*\(1, 4\)"):
+        mx.nd.contrib.ROIAlign(x, rois[:, :4], pooled_size=(2, 2), spatial_scale=1.0)
+    with pytest.raises(ShapeError, match=r"position_sensitive.*\(1, 6, 4, 4\)"):
+        mx.nd.contrib.ROIAlign(x, rois, pooled_size=(2, 2), spatial_scale=1.0, position_sensitive=True)
+    with pytest.raises(ShapeError, match="pooled_size"):
+        mx.nd.contrib.ROIAlign(x, rois, pooled_size=2, spatial_scale=1.0)
+    with pytest.raises(MXNetError, match="spatial_scale"):
+        mx.nd.contrib.ROIAlign(x, rois, pooled_size=(2, 2), spatial_scale=1.5)
+    with pytest.raises(MXNetError, match="aligned"):
+        mx.nd.contrib.ROIAlign(x, mx.nd.array([[0, 2, 0, 2, 2]]), pooled_size=(2, 2), spatial_scale=1.0,
+                               aligned=True)
