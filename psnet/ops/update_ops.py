@@ -462,6 +462,13 @@ def reset_arrays(xp, *arrays, num_arrays=1):
 
 
 # ----------------------------------------------------------------------------- LAMB
+def _need_attrs(name, **attrs):
+    """MXNetError naming the op's required attributes that were not given."""
+    missing = [k for k, v in attrs.items() if v is None]
+    if missing:
+        raise MXNetError("operator %s needs attribute(s) %s" % (name, ", ".join(missing)))
+
+
 # MXNet 1.9.1 takes its float attributes as C floats: a float64 weight sees float32-rounded
 # constants (``double(0.9f)``), which ``_attr`` reproduces.
 def _attr(dt, v):
@@ -527,7 +534,7 @@ def _pow_t(beta, t):
 
 
 @register("lamb_update_phase1", infer_shape=_same_shape)
-def lamb_update_phase1(xp, weight, grad, mean, var, *, t, wd, beta1=0.9, beta2=0.999,
+def lamb_update_phase1(xp, weight, grad, mean, var, t=None, wd=None, beta1=0.9, beta2=0.999,
                        epsilon=1e-6, bias_correction=True, rescale_grad=1.0,
                        clip_gradient=-1.0):
     """First phase of the LAMB step (You et al. 2019), as MXNet 1.9.1 computes it.
@@ -540,6 +547,7 @@ def lamb_update_phase1(xp, weight, grad, mean, var, *, t, wd, beta1=0.9, beta2=0
     from 1) and ``wd`` are required; all four inputs share one shape and one dtype.  Feed
     the result to :func:`lamb_update_phase2` with the norms of the weight and of it.
     """
+    _need_attrs("lamb_update_phase1", t=t, wd=wd)
     _check_same("lamb_update_phase1", weight, grad=grad, mean=mean, var=var)
     dt = weight.dtype
     _check_dtypes("lamb_update_phase1", dt, grad=grad, mean=mean, var=var)
@@ -566,7 +574,7 @@ def _lamb_lr(xp, lr, r1, r2, lower_bound, upper_bound, dt):
 
 @register("lamb_update_phase2", infer_shape=lambda attrs, s: None if s[0] is None
           else ([s[0], s[0], s[2], s[3]], [s[0]]))
-def lamb_update_phase2(xp, weight, g, r1, r2, *, lr, lower_bound=-1.0, upper_bound=-1.0):
+def lamb_update_phase2(xp, weight, g, r1, r2, lr=None, lower_bound=-1.0, upper_bound=-1.0):
     """Second phase of the LAMB step: returns ``weight - lr_t * g`` with the layer-wise
     trust ratio ``lr_t = lr * r1' / r2`` (MXNet 1.9.1).
 
@@ -575,6 +583,7 @@ def lamb_update_phase2(xp, weight, g, r1, r2, *, lr, lower_bound=-1.0, upper_bou
     are >= 0.  When ``r1'`` or ``r2`` is 0 the plain ``lr`` is used.  ``weight`` and ``g``
     share shape and dtype.  Nothing is updated in place; pass ``out=weight``.
     """
+    _need_lr("lamb_update_phase2", lr)
     _check_same("lamb_update_phase2", weight, g=g)
     _check_scalar_input("lamb_update_phase2", r1=r1, r2=r2)
     dt = weight.dtype
@@ -583,7 +592,7 @@ def lamb_update_phase2(xp, weight, g, r1, r2, *, lr, lower_bound=-1.0, upper_bou
 
 
 @register("mp_lamb_update_phase1", infer_shape=_same_shape)
-def mp_lamb_update_phase1(xp, weight, grad, mean, var, weight32, *, t, wd, beta1=0.9,
+def mp_lamb_update_phase1(xp, weight, grad, mean, var, weight32, t=None, wd=None, beta1=0.9,
                           beta2=0.999, epsilon=1e-6, bias_correction=True, rescale_grad=1.0,
                           clip_gradient=-1.0):
     """Mixed-precision LAMB phase one: ``lamb_update_phase1`` in float32 on the master
@@ -596,6 +605,7 @@ def mp_lamb_update_phase1(xp, weight, grad, mean, var, weight32, *, t, wd, beta1
     """
     import numpy as np
     name = "mp_lamb_update_phase1"
+    _need_attrs(name, t=t, wd=wd)
     _check_same(name, weight, grad=grad, mean=mean, var=var, weight32=weight32)
     _check_dtypes(name, np.dtype(np.float16), weight=weight, grad=grad)
     f32 = np.dtype(np.float32)
@@ -609,7 +619,7 @@ def mp_lamb_update_phase1(xp, weight, grad, mean, var, weight32, *, t, wd, beta1
 
 @register("mp_lamb_update_phase2", infer_shape=lambda attrs, s: None if s[0] is None
           else ([s[0], s[0], s[2], s[3], s[0]], [s[0]]))
-def mp_lamb_update_phase2(xp, weight, g, r1, r2, weight32, *, lr, lower_bound=-1.0,
+def mp_lamb_update_phase2(xp, weight, g, r1, r2, weight32, lr=None, lower_bound=-1.0,
                           upper_bound=-1.0):
     """Mixed-precision LAMB phase two: returns ``weight32 - lr_t * g`` (float32, trust
     ratio as in :func:`lamb_update_phase2`) cast to ``weight``'s dtype.
@@ -620,9 +630,168 @@ def mp_lamb_update_phase2(xp, weight, g, r1, r2, weight32, *, lr, lower_bound=-1
     """
     import numpy as np
     name = "mp_lamb_update_phase2"
+    _need_lr(name, lr)
     _check_same(name, weight, g=g, weight32=weight32)
     _check_scalar_input(name, r1=r1, r2=r2)
     f32 = np.dtype(np.float32)
     _check_dtypes(name, f32, g=g, r1=r1, r2=r2, weight32=weight32)
     return (weight32 - _lamb_lr(xp, lr, r1, r2, lower_bound, upper_bound, f32) * g).astype(
         weight.dtype)
+
+
+# ----------------------------------------------------------------------------- LARS
+@register("multi_lars", infer_shape=lambda attrs, s: (
+    lambda k: None if k is None else ([k] * 4, [k]))(next((x for x in s if x is not None), None)))
+def multi_lars(xp, lrs, weights_sum_sq, grads_sum_sq, wds, eta=None, eps=None, rescale_grad=1.0):
+    """LARS learning rates for many layers at once (MXNet 1.9.1's ``multi_lars``).
+
+    Element-wise over the float32 vectors (one entry per layer) ``lrs``, ``weights_sum_sq``
+    and ``grads_sum_sq`` (sums of squares, e.g. from ``multi_sum_sq``) and ``wds``: returns
+    ``lrs * eta * |w| / (|g| * rescale_grad + wds * |w| + eps)`` with ``|w| =
+    sqrt(weights_sum_sq)``, ``|g| = sqrt(grads_sum_sq)``, and ``lrs`` unchanged where
+    ``|w|`` or ``grads_sum_sq`` is not positive.  ``eta`` and ``eps`` are required.
+    """
+    import numpy as np
+    _need_attrs("multi_lars", eta=eta, eps=eps)
+    _check_same("multi_lars", lrs, weights_sum_sq=weights_sum_sq, grads_sum_sq=grads_sum_sq,
+                wds=wds)
+    f32 = np.dtype(np.float32)
+    _check_dtypes("multi_lars", f32, lrs=lrs, weights_sum_sq=weights_sum_sq,
+                  grads_sum_sq=grads_sum_sq, wds=wds)
+    eta_, eps_, resc = _attr(f32, eta), _attr(f32, eps), _attr(f32, rescale_grad)
+    w_norm = xp.sqrt(weights_sum_sq)
+    valid = (w_norm > 0) & (grads_sum_sq > 0)
+    den = xp.sqrt(grads_sum_sq) * resc + wds * w_norm + eps_
+    den = xp.where(valid, den, f32.type(1.0))
+    return xp.where(valid, lrs * eta_ * w_norm / den, lrs)
+
+
+# ----------------------------------------------------------------------------- preloaded multi-SGD
+def _c_mul(a, b, m):
+    """``a * b`` as C++/mshadow computes it into the type ``m``: float16 operands are
+    multiplied in float32 and rounded back (mshadow's half_t), others in ``m``."""
+    import numpy as np
+    p = np.dtype(np.float32) if m == np.float16 else m
+    return (a.astype(p) * b.astype(p)).astype(m)
+
+
+def _preloaded_step(xp, w, grad, mom, lr, wd, momentum, rescale_grad, clip_gradient, m):
+    """One weight of MXNet's ``PreloadedMultiSGDKernel`` in the math type ``m``: returns
+    ``(new_weight, new_mom)``; ``lr``/``wd`` are float32 0-d arrays (read on the device)."""
+    g = grad.astype(m)
+    mo = _attr(m, momentum)
+    resc, clip = _attr(m, rescale_grad), _attr(m, clip_gradient)
+    decay = _c_mul(lr * wd, w, m)                       # (lrs[i] * wds[i]) * w
+    if clip >= 0:
+        step = _c_mul(lr, _clip(xp, resc * g, clip), m)  # lr * clip(rescale * g)
+    else:
+        step = _c_mul(lr, resc, m) * g                  # (lr * rescale) * g
+    new_mom = (mo * mom if mom is not None else m.type(0.0)) - decay - step
+    return w + new_mom, new_mom
+
+
+def _preloaded_names(fields):
+    base = _multi_inputs(fields)
+
+    def names(attrs):
+        return base(attrs) + ["lrs", "wds"]
+    return names
+
+
+def _preloaded_shape(per):
+    groups = _multi_shape(per)
+
+    def infer(attrs, in_shapes):
+        r = groups(attrs, list(in_shapes[:-2]))
+        if r is None:
+            return None
+        return list(r[0]) + list(in_shapes[-2:]), r[1]
+    return infer
+
+
+def _preloaded_common(name, arrays, per, num_weights, mp):
+    import numpy as np
+    n = int(num_weights)
+    if len(arrays) != n * per + 2:
+        raise MXNetError("%s: expected %d inputs for num_weights=%d (%d per weight, then lrs and"
+                         " wds), got %d" % (name, n * per + 2, n, per, len(arrays)))
+    lrs, wds = arrays[-2], arrays[-1]
+    for k, a in (("lrs", lrs), ("wds", wds)):
+        if a.size != n:
+            raise ShapeError("%s: %s has %d elements but num_weights=%d" % (name, k, a.size, n))
+    f32 = np.dtype(np.float32)
+    _check_dtypes(name, f32, lrs=lrs, wds=wds)
+    groups = [arrays[i * per:(i + 1) * per] for i in range(n)]
+    n_fp32 = per - 2 if mp else 0             # mom and/or weight32 of the mp variants
+    for i, grp in enumerate(groups):
+        op = "%s (weight %d)" % (name, i)
+        _check_same(op, grp[0], **{"input%d" % j: a for j, a in enumerate(grp[1:], 1)})
+        _check_dtypes(op, grp[0].dtype,
+                      **{"input%d" % j: grp[j] for j in range(1, per - n_fp32)})
+        _check_dtypes(op, f32, **{"input%d" % j: grp[j] for j in range(per - n_fp32, per)})
+    return groups, lrs.reshape(-1), wds.reshape(-1)
+
+
+_PRELOADED_DOC = """{name}: ``{base}`` for ``num_weights`` weights, with the learning rates
+    and weight decays as arrays (MXNet 1.9.1's preloaded multi-SGD).
+
+    Inputs are ``num_weights`` groups of ({group}) followed by ``lrs`` and ``wds``: float32
+    arrays holding ``num_weights`` values each, read on the device (no host round trip).
+    Per weight ``mom = momentum*mom - lrs[i]*wds[i]*w - lrs[i]*clip(rescale_grad*grad)``
+    (``momentum`` 0 without state) and the new weight is ``w + mom``.{mp}  Returns the
+    ``num_weights`` new weights (pass ``out=`` the weights; MXNet 1.9.1 fails without it,
+    psnet then returns new arrays); {state} updated in place."""
+
+_PRELOADED_MP = """  The step runs in
+    float32 on the master weight ``weight32`` (updated in place) and the result is cast to
+    the weight's dtype; for a float32 weight MXNet uses the weight itself and leaves
+    ``weight32`` untouched, and so does psnet."""
+
+
+def _reg_preloaded(name, base, fields, mp):
+    per = len(fields)
+    has_mom = "mom" in fields
+
+    def forward(xp, *arrays, momentum=0.0, rescale_grad=1.0, clip_gradient=-1.0,
+                num_weights=1):
+        import numpy as np
+        groups, lrs, wds = _preloaded_common(name, arrays, per, num_weights, mp)
+        outs = []
+        for i, grp in enumerate(groups):
+            weight, grad = grp[0], grp[1]
+            mom = grp[2] if has_mom else None
+            use32 = mp and weight.dtype != np.float32
+            m = np.dtype(np.float32) if mp else weight.dtype
+            w = grp[-1] if use32 else weight.astype(m, copy=False)
+            new_w, new_mom = _preloaded_step(xp, w, grad, mom, lrs[i], wds[i],
+                                             momentum if has_mom else 0.0, rescale_grad,
+                                             clip_gradient, m)
+            if has_mom:
+                _put(mom, new_mom)
+            if use32:
+                _put(grp[-1], new_w)
+            outs.append(new_w.astype(weight.dtype, copy=False))
+        return tuple(outs)
+
+    if not has_mom:
+        def forward_nomom(xp, *arrays, rescale_grad=1.0, clip_gradient=-1.0, num_weights=1):
+            return forward(xp, *arrays, rescale_grad=rescale_grad,
+                           clip_gradient=clip_gradient, num_weights=num_weights)
+        fn = forward_nomom
+    else:
+        fn = forward
+    state = " and ".join("``%s``" % f for f in fields[2:]) or "nothing is"
+    fn.__doc__ = _PRELOADED_DOC.format(name=name, base=base, group=", ".join(fields),
+                                       mp=_PRELOADED_MP if mp else "", state=state)
+    fn.__name__ = name
+    register(name, inputs=_preloaded_names(fields), num_outputs=_multi_nout,
+             infer_shape=_preloaded_shape(per))(fn)
+
+
+_reg_preloaded("preloaded_multi_sgd_update", "sgd_update", ("weight", "grad"), False)
+_reg_preloaded("preloaded_multi_sgd_mom_update", "sgd_mom_update", ("weight", "grad", "mom"),
+               False)
+_reg_preloaded("preloaded_multi_mp_sgd_update", "mp_sgd_update",
+               ("weight", "grad", "weight32"), True)
+_reg_preloaded("preloaded_multi_mp_sgd_mom_update", "mp_sgd_mom_update",
+               ("weight", "grad", "mom", "weight32"), True)
