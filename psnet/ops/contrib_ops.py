@@ -343,3 +343,148 @@ def _roi_align_grad(i, o, g, attrs):
     onehot = nd.one_hot(batch, n, dtype=gr.dtype)                               # (R, N)
     dx = nd.dot(onehot, t.reshape((r, -1)), transpose_a=True)
     return [dx.reshape((n, c, h, w)), None]
+
+
+# ---------------------------------------------------------------- box_iou / box_nms
+def _box_format(op, name, value):
+    if value not in ("corner", "center"):
+        raise MXNetError("%s: attribute %s=%r must be 'corner' or 'center'" % (op, name, value))
+    return value
+
+
+def _to_corner(xp, b, fmt):
+    """(..., 4) boxes as [xmin, ymin, xmax, ymax] from ``fmt`` ('corner' or 'center' [x, y, w, h])."""
+    if fmt == "corner":
+        return b
+    half = b[..., 2:4] / b.dtype.type(2)
+    return xp.concatenate([b[..., 0:2] - half, b[..., 0:2] + half], axis=-1)
+
+
+def _pairwise_iou(xp, a, b):
+    """IoU of corner boxes ``a`` (..., P, 4) and ``b`` (..., Q, 4) -> (..., P, Q); 0 where the
+    union is empty."""
+    a, b = a[..., :, None, :], b[..., None, :, :]
+    iw = xp.maximum(xp.minimum(a[..., 2], b[..., 2]) - xp.maximum(a[..., 0], b[..., 0]), 0)
+    ih = xp.maximum(xp.minimum(a[..., 3], b[..., 3]) - xp.maximum(a[..., 1], b[..., 1]), 0)
+    inter = iw * ih
+    union = ((a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
+             + (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1]) - inter)
+    safe = xp.where(union > 0, union, 1)
+    return xp.where(union > 0, inter / safe, 0).astype(a.dtype, copy=False)
+
+
+_IOU = "_contrib_box_iou"
+
+
+@register(_IOU)
+def _box_iou(xp, lhs, rhs, *, format="corner"):
+    """Intersection over union of every box of ``lhs`` (..., 4) with every box of ``rhs``
+    (..., 4): output ``lhs.shape[:-1] + rhs.shape[:-1]``.  ``format`` 'corner' is
+    [xmin, ymin, xmax, ymax], 'center' is [x, y, width, height]."""
+    fmt = _box_format(_IOU, "format", format)
+    for name, arr in (("lhs", lhs), ("rhs", rhs)):
+        if arr.ndim < 1 or arr.shape[-1] != 4:
+            raise ShapeError("%s: %s must have 4 values (a box) in its last axis, got shape %s"
+                             % (_IOU, name, tuple(arr.shape)))
+    a = _to_corner(xp, lhs.reshape(-1, 4), fmt)
+    b = _to_corner(xp, rhs.reshape(-1, 4), fmt)
+    return _pairwise_iou(xp, a, b).reshape(lhs.shape[:-1] + rhs.shape[:-1])
+
+
+@_box_iou.def_grad
+def _box_iou_grad(i, o, g, attrs):
+    """Zero, as MXNet 1.9.1's ``_backward_contrib_box_iou``."""
+    nd = G.nd()
+    return [nd.zeros_like(i[0]), nd.zeros_like(i[1])]
+
+
+_NMS = "_contrib_box_nms"
+
+
+def _nms_check(shape, coord_start, score_index, id_index):
+    if len(shape) < 2:
+        raise ShapeError("%s: data must have at least 2 dimensions (..., num_boxes, box_width), got shape %s"
+                         % (_NMS, tuple(shape)))
+    k = shape[-1]
+    if not 0 <= coord_start <= k - 4:
+        raise ShapeError("%s: attribute coord_start=%d needs 4 coordinates within box width %d (shape %s)"
+                         % (_NMS, coord_start, k, tuple(shape)))
+    if not 0 <= score_index < k:
+        raise ShapeError("%s: attribute score_index=%d is outside box width %d (shape %s)"
+                         % (_NMS, score_index, k, tuple(shape)))
+    if id_index >= k:
+        raise ShapeError("%s: attribute id_index=%d is outside box width %d (shape %s)"
+                         % (_NMS, id_index, k, tuple(shape)))
+
+
+@register(_NMS, aliases=("_contrib_box_non_maximum_suppression",), num_outputs=2, num_visible_outputs=1)
+def _box_nms(xp, data, *, overlap_thresh=0.5, valid_thresh=0.0, topk=-1, coord_start=2, score_index=1,
+             id_index=-1, background_id=-1, force_suppress=False, in_format="corner", out_format="corner"):
+    """Non-maximum suppression of the boxes of ``data`` (..., N, K) (leading axes are batches).
+    Boxes with score > ``valid_thresh`` (and class id != ``background_id`` when both
+    ``id_index`` and ``background_id`` are >= 0) are sorted by descending score (ties keep their
+    order), the first ``topk`` (all when -1) take part, and a box is dropped when a kept box of
+    higher rank overlaps it with IoU > ``overlap_thresh`` (only boxes of the same id unless
+    ``force_suppress`` or ``id_index`` < 0).  The kept boxes come first in score order, the other
+    rows are -1; coordinates are converted from ``in_format`` to ``out_format``.  A hidden second
+    output holds each output row's index in the input (-1 for filled rows) for the gradient.
+
+    The greedy suppression is computed as the fixed point of ``keep_j = candidate_j and no kept
+    i < j suppresses j`` over the (B, N, N) IoU matrix: each sweep fixes at least one more rank,
+    and it usually converges in a few sweeps."""
+    cs, si, ii, bg = int(coord_start), int(score_index), int(id_index), int(background_id)
+    _nms_check(data.shape, cs, si, ii)
+    fin = _box_format(_NMS, "in_format", in_format)
+    fout = _box_format(_NMS, "out_format", out_format)
+    shape = data.shape
+    n, k = shape[-2], shape[-1]
+    x = data.reshape(-1, n, k)
+    valid = x[:, :, si] > valid_thresh
+    if ii >= 0 and bg >= 0:
+        valid &= x[:, :, ii] != bg
+    key = xp.where(valid, x[:, :, si].astype(np.float64), -np.inf)
+    order = xp.argsort(-key, axis=1, kind="stable")
+    srt = xp.take_along_axis(x, order[:, :, None], axis=1)
+    cand = xp.take_along_axis(valid, order, axis=1)
+    if int(topk) > 0:
+        cand &= xp.arange(n)[None, :] < int(topk)
+    boxes = _to_corner(xp, srt[:, :, cs:cs + 4], fin)
+    sup = _pairwise_iou(xp, boxes, boxes) > overlap_thresh                    # (B, N, N)
+    if ii >= 0 and not _truthy(force_suppress):
+        ids = srt[:, :, ii]
+        sup &= ids[:, :, None] == ids[:, None, :]
+    sup &= xp.triu(xp.ones((n, n), dtype=bool), 1)[None]                    # only i < j suppresses j
+    keep = cand
+    for _ in range(n + 1):
+        new = cand & ~xp.any(keep[:, :, None] & sup, axis=1)
+        if bool(xp.array_equal(new, keep)):
+            break
+        keep = new
+    perm = xp.argsort(~keep, axis=1, kind="stable")                          # kept rows first
+    out = xp.take_along_axis(srt, perm[:, :, None], axis=1)
+    rec = xp.take_along_axis(order, perm, axis=1)
+    filled = xp.arange(n)[None, :] >= keep.sum(axis=1, keepdims=True)
+    if fin != fout:
+        c = out[:, :, cs:cs + 4]
+        if fout == "center":
+            conv = xp.concatenate([(c[..., 0:2] + c[..., 2:4]) / c.dtype.type(2), c[..., 2:4] - c[..., 0:2]], -1)
+        else:
+            conv = _to_corner(xp, c, "center")
+        out = out.copy()
+        out[:, :, cs:cs + 4] = conv
+    out = xp.where(filled[:, :, None], data.dtype.type(-1), out)
+    rec = xp.where(filled, -1, rec)
+    return out.reshape(shape), rec.reshape(shape[:-1])
+
+
+@_box_nms.def_grad
+def _box_nms_grad(i, o, g, attrs):
+    """Each output row's gradient goes back to its input row (suppressed rows get 0), as in
+    MXNet: ``onehot(record)^T @ g`` per batch."""
+    nd = G.nd()
+    shape = i[0].shape
+    n, k = shape[-2], shape[-1]
+    rec = o[1].reshape((-1, n))
+    onehot = nd.one_hot(rec, n, dtype=g[0].dtype)                            # (B, N_out, N_in)
+    gin = nd.batch_dot(onehot, g[0].reshape((-1, n, k)), transpose_a=True)
+    return [gin.reshape(shape)]

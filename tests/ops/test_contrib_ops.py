@@ -280,3 +280,102 @@ def test_roi_align_symbol_and_errors():
     with pytest.raises(MXNetError, match="aligned"):
         mx.nd.contrib.ROIAlign(x, mx.nd.array([[0, 2, 0, 2, 2]]), pooled_size=(2, 2), spatial_scale=1.0,
                                aligned=True)
+
+
+# ------------------------------------------------------------------------------ box_iou / box_nms
+def test_box_iou_values_and_shapes():
+    a = mx.nd.array([[0, 0, 2, 2], [1, 1, 3, 4]])
+    b = mx.nd.array([[[0.5, 0.5, 2, 2]], [[5, 5, 6, 6]], [[1, 1, 1, 1]]])
+    y = mx.nd.contrib.box_iou(a, b)
+    assert y.shape == (2, 3, 1)
+    # MXNet 1.9.1
+    np.testing.assert_allclose(y.asnumpy()[:, :, 0], [[0.5625, 0, 0], [0.13793103, 0, 0]], rtol=1e-6)
+    c = mx.nd.contrib.box_iou(mx.nd.array([[1, 1, 2, 2]]), mx.nd.array([[1, 1, 2, 2], [2, 2, 2, 2]]), format="center")
+    np.testing.assert_allclose(c.asnumpy(), [[1.0, 0.14285715]], rtol=1e-6)
+    assert mx.nd.contrib.box_iou(mx.nd.array([[2, 2, 2, 2]]), mx.nd.array([[2, 2, 2, 2]])).asnumpy()[0, 0] == 0
+    rs = np.random.RandomState(0)
+    p = rs.rand(5, 4)
+    p[:, 2:] += p[:, :2]
+    q = rs.rand(3, 4)
+    q[:, 2:] += q[:, :2]
+    ref = np.zeros((5, 3))
+    for i in range(5):
+        for j in range(3):
+            iw = max(min(p[i, 2], q[j, 2]) - max(p[i, 0], q[j, 0]), 0)
+            ih = max(min(p[i, 3], q[j, 3]) - max(p[i, 1], q[j, 1]), 0)
+            area = lambda r: (r[2] - r[0]) * (r[3] - r[1])  # noqa: E731
+            ref[i, j] = iw * ih / (area(p[i]) + area(q[j]) - iw * ih)
+    got = mx.nd.contrib.box_iou(mx.nd.array(p, dtype="float64"), mx.nd.array(q, dtype="float64"))
+    np.testing.assert_allclose(got.asnumpy(), ref, rtol=1e-12)
+
+
+def test_box_iou_gradient_is_zero_and_errors():
+    a = mx.nd.array([[0, 0, 2, 2]])
+    a.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.contrib.box_iou(a, mx.nd.array([[1, 1, 3, 3]]))
+    y.backward()
+    assert (a.grad.asnumpy() == 0).all()  # as MXNet 1.9.1
+    with pytest.raises(ShapeError, match=r"lhs.*\(2, 3\)"):
+        mx.nd.contrib.box_iou(mx.nd.zeros((2, 3)), mx.nd.zeros((2, 4)))
+    with pytest.raises(MXNetError, match="format"):
+        mx.nd.contrib.box_iou(mx.nd.zeros((2, 4)), mx.nd.zeros((2, 4)), format="xywh")
+
+
+NMS_X = [[0, 0.5, 0.1, 0.1, 0.2, 0.2], [1, 0.4, 0.1, 0.1, 0.2, 0.2], [0, 0.3, 0.1, 0.1, 0.14, 0.14],
+         [2, 0.6, 0.5, 0.5, 0.7, 0.8], [1, 0.45, 0.5, 0.5, 0.7, 0.8], [0, 0.0, 0, 0, 1, 1],
+         [3, 0.5, 0.8, 0.8, 0.9, 0.9]]
+_M1 = [-1] * 6
+
+
+@pytest.mark.parametrize("kw,expected", [
+    # MXNet 1.9.1 outputs
+    (dict(overlap_thresh=0.1, id_index=0),
+     [[2, 0.6, 0.5, 0.5, 0.7, 0.8], [0, 0.5, 0.1, 0.1, 0.2, 0.2], [3, 0.5, 0.8, 0.8, 0.9, 0.9],
+      [1, 0.45, 0.5, 0.5, 0.7, 0.8], [1, 0.4, 0.1, 0.1, 0.2, 0.2], _M1, _M1]),
+    (dict(overlap_thresh=0.1, id_index=0, force_suppress=True),
+     [[2, 0.6, 0.5, 0.5, 0.7, 0.8], [0, 0.5, 0.1, 0.1, 0.2, 0.2], [3, 0.5, 0.8, 0.8, 0.9, 0.9], _M1, _M1, _M1, _M1]),
+    (dict(overlap_thresh=0.1, id_index=0, background_id=1),
+     [[2, 0.6, 0.5, 0.5, 0.7, 0.8], [0, 0.5, 0.1, 0.1, 0.2, 0.2], [3, 0.5, 0.8, 0.8, 0.9, 0.9], _M1, _M1, _M1, _M1]),
+    (dict(overlap_thresh=0.1, topk=3),
+     [[2, 0.6, 0.5, 0.5, 0.7, 0.8], [0, 0.5, 0.1, 0.1, 0.2, 0.2], [3, 0.5, 0.8, 0.8, 0.9, 0.9], _M1, _M1, _M1, _M1]),
+    (dict(overlap_thresh=0.1, valid_thresh=0.45, out_format="center"),
+     [[2, 0.6, 0.6, 0.65, 0.2, 0.3], [0, 0.5, 0.15, 0.15, 0.1, 0.1], [3, 0.5, 0.85, 0.85, 0.1, 0.1],
+      _M1, _M1, _M1, _M1]),
+])
+def test_box_nms_matches_mxnet(kw, expected):
+    y = mx.nd.contrib.box_nms(mx.nd.array(NMS_X), **kw)
+    np.testing.assert_allclose(y.asnumpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_box_nms_threshold_batches_and_gradient():
+    # IoU exactly 0.5 is not suppressed (IoU > overlap_thresh suppresses), as in MXNet 1.9.1
+    y = mx.nd.contrib.box_nms(mx.nd.array([[0.9, 0, 0, 2, 1], [0.8, 0, 0, 1, 1], [0.7, 0, 0, 1.9, 1]]),
+                              coord_start=1, score_index=0)
+    np.testing.assert_allclose(y.asnumpy(), [[0.9, 0, 0, 2, 1], [0.8, 0, 0, 1, 1], [-1] * 5], rtol=1e-6)
+    # leading axes are batches
+    x = np.array(NMS_X)
+    both = mx.nd.contrib.box_nms(mx.nd.array(np.stack([x, x[::-1]])[None]), overlap_thresh=0.1)
+    assert both.shape == (1, 2, 7, 6)
+    one = mx.nd.contrib.box_nms(mx.nd.array(x), overlap_thresh=0.1).asnumpy()
+    np.testing.assert_allclose(both.asnumpy()[0, 0], one)
+    # gradient: copied back to each kept box's input row (MXNet's documented example)
+    a = mx.nd.array(NMS_X[:4])
+    a.attach_grad()
+    with mx.autograd.record():
+        out = mx.nd.contrib.box_nms(a, overlap_thresh=0.1, id_index=0, force_suppress=True)
+    out.backward(mx.nd.array(np.repeat([[0.1], [0.2], [0.3], [0.4]], 6, axis=1)))
+    np.testing.assert_allclose(a.grad.asnumpy(), np.repeat([[0.2], [0], [0], [0.1]], 6, axis=1), rtol=1e-6)
+    distinct = np.array(NMS_X)
+    distinct[5, 1], distinct[6, 1] = 0.2, 0.55  # no tied scores, none at valid_thresh: no jump nearby
+    _fd_check(lambda d: mx.nd.contrib.box_nms(d, overlap_thresh=0.1), distinct)
+
+
+def test_box_nms_symbol_and_errors():
+    assert mx.sym.contrib.box_nms(mx.sym.var("d")).infer_shape(d=(2, 5, 6))[1] == [(2, 5, 6)]
+    with pytest.raises(ShapeError, match=r"coord_start=3.*\(7, 6\)"):
+        mx.nd.contrib.box_nms(mx.nd.array(NMS_X), coord_start=3)
+    with pytest.raises(ShapeError, match="at least 2 dimensions"):
+        mx.nd.contrib.box_nms(mx.nd.zeros((6,)))
+    with pytest.raises(MXNetError, match="in_format"):
+        mx.nd.contrib.box_nms(mx.nd.array(NMS_X), in_format="xywh")
