@@ -782,29 +782,11 @@ class _RotateArgError(MXNetError, ValueError):
 
 
 def _bilinear_sample(src, grid):
-    """MXNet's ``BilinearSampler`` on float32 NumPy arrays: ``src`` (N, C, H, W), ``grid``
-    (N, 2, Ho, Wo) of normalized (x, y) in [-1, 1]; neighbours outside the image count 0."""
-    n, c, ih, iw = src.shape
-    x = (grid[:, 0] + np.float32(1)) * np.float32(iw - 1) / np.float32(2)     # (N, Ho, Wo)
-    y = (grid[:, 1] + np.float32(1)) * np.float32(ih - 1) / np.float32(2)
-    x0 = np.floor(x)
-    y0 = np.floor(y)
-    wx = np.float32(1) - (x - x0)          # weight of the left column
-    wy = np.float32(1) - (y - y0)          # weight of the top row
-    x0 = x0.astype(np.int64)
-    y0 = y0.astype(np.int64)
-    batch = np.arange(n).reshape(n, 1, 1)
-
-    def tap(yy, xx):
-        ok = (xx >= 0) & (xx <= iw - 1) & (yy >= 0) & (yy <= ih - 1)
-        v = src[batch, :, np.clip(yy, 0, ih - 1), np.clip(xx, 0, iw - 1)]   # (N, Ho, Wo, C)
-        return np.where(ok[..., None], v, np.float32(0))
-
-    wx, wy = wx[..., None], wy[..., None]
-    one = np.float32(1)
-    out = (tap(y0, x0) * wy * wx + tap(y0, x0 + 1) * wy * (one - wx)
-           + tap(y0 + 1, x0) * (one - wy) * wx + tap(y0 + 1, x0 + 1) * (one - wy) * (one - wx))
-    return np.ascontiguousarray(out.transpose(0, 3, 1, 2)).astype(np.float32, copy=False)
+    """MXNet's ``BilinearSampler`` on NumPy arrays: ``src`` (N, C, H, W), ``grid``
+    (N, 2, Ho, Wo) of normalized (x, y) in [-1, 1]; neighbours outside the image count 0.
+    The op's own kernel (:func:`psnet.ops.spatial._sample`), MXNet's float32 arithmetic."""
+    from .ops.spatial import _sample
+    return _sample(np, src, grid)
 
 
 def imrotate(src, rotation_degrees, zoom_in=False, zoom_out=False):
