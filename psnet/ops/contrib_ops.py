@@ -9,7 +9,7 @@ batched GEMMs (no loop over pixels).  Their gradient ``Mh^T @ g @ Mw`` is writte
 """
 import numpy as np
 
-from ..base import MXNetError, ShapeError
+from ..base import MXIndexError, MXNetError, NotSupportedError, ShapeError
 from .registry import register
 from . import _grad_util as G
 
@@ -488,3 +488,148 @@ def _box_nms_grad(i, o, g, attrs):
     onehot = nd.one_hot(rec, n, dtype=g[0].dtype)                            # (B, N_out, N_in)
     gin = nd.batch_dot(onehot, g[0].reshape((-1, n, k)), transpose_a=True)
     return [gin.reshape(shape)]
+
+
+# ---------------------------------------------------------------- boolean_mask / index_copy
+_BM = "_contrib_boolean_mask"
+
+
+def _mask_check(data_shape, index_shape, axis):
+    if int(axis) != 0:
+        raise NotSupportedError("%s: only axis=0 is supported (as in MXNet 1.9.1), got axis=%s" % (_BM, axis))
+    if len(data_shape) < 1 or len(index_shape) != 1 or index_shape[0] != data_shape[0]:
+        raise ShapeError("%s: index must be 1-D with one entry per row of data: data %s, index %s"
+                         % (_BM, tuple(data_shape), tuple(index_shape)))
+
+
+@register(_BM)
+def _boolean_mask(xp, data, index, *, axis=0):
+    """The rows of ``data`` whose entry in ``index`` (1-D, one per row) is nonzero, in order;
+    the output's first dimension depends on the values (0 rows when none is set)."""
+    _mask_check(data.shape, index.shape, axis)
+    return data[index != 0]
+
+
+@_boolean_mask.def_grad
+def _boolean_mask_grad(i, o, g, attrs):
+    """The head gradient scattered back to the selected rows (zeros elsewhere); no gradient
+    for ``index``."""
+    return [G.nd().invoke(_backward_boolean_mask, [g[0], i[1]], {}), None]
+
+
+def _boolean_mask_backward(xp, ograd, index):
+    """Adjoint of :func:`_boolean_mask` for mask ``index`` (N,): ``ograd`` (M, ...) placed at
+    the M rows where ``index`` is nonzero of a zero (N, ...) array."""
+    sel = index != 0
+    out = xp.zeros((index.shape[0],) + ograd.shape[1:], dtype=ograd.dtype)
+    out[sel] = ograd
+    return out
+
+
+_backward_boolean_mask = register("_backward_contrib_boolean_mask")(_boolean_mask_backward)
+
+
+@_backward_boolean_mask.def_grad
+def _boolean_mask_backward_grad(i, o, g, attrs):
+    """The adjoint of the scatter is the mask itself."""
+    return [G.nd().invoke(_boolean_mask, [g[0], i[1]], {}), None]
+
+
+_IC = "_contrib_index_copy"
+
+
+@register(_IC)
+def _index_copy(xp, old_tensor, index_vector, new_tensor):
+    """A copy of ``old_tensor`` whose rows ``index_vector[i]`` are replaced by ``new_tensor[i]``
+    (``new_tensor`` has shape ``(len(index_vector),) + old_tensor.shape[1:]``; with repeated
+    indices the last row wins, as in MXNet)."""
+    if (index_vector.ndim != 1 or old_tensor.ndim < 1
+            or tuple(new_tensor.shape) != (index_vector.shape[0],) + tuple(old_tensor.shape[1:])):
+        raise ShapeError("%s: expected index_vector (M,) and new_tensor (M,) + old_tensor.shape[1:], got "
+                         "old_tensor %s, index_vector %s, new_tensor %s"
+                         % (_IC, tuple(old_tensor.shape), tuple(index_vector.shape), tuple(new_tensor.shape)))
+    idx = index_vector.astype(np.int64)
+    n = old_tensor.shape[0]
+    if idx.size and bool(((idx < 0) | (idx >= n)).any()):
+        raise MXIndexError("%s: index_vector has entries outside [0, %d) (old_tensor shape %s)"
+                           % (_IC, n, tuple(old_tensor.shape)))
+    out = old_tensor.copy()
+    out[idx] = new_tensor.astype(out.dtype, copy=False)
+    return out
+
+
+@_index_copy.def_grad
+def _index_copy_grad(i, o, g, attrs):
+    """old_tensor: the head gradient with the replaced rows zeroed; new_tensor: the head
+    gradient's rows ``index_vector``; index_vector: none."""
+    nd = G.nd()
+    old, idx = i[0], i[1]
+    n = old.shape[0]
+    hit = nd.clip(nd.sum(nd.one_hot(idx, n, dtype=g[0].dtype), axis=0), 0, 1)
+    keep = (1 - hit).reshape((n,) + (1,) * (old.ndim - 1))
+    return [nd.broadcast_mul(g[0], keep), None, nd.take(g[0], idx, axis=0)]
+
+
+# ---------------------------------------------------------------- elementwise helpers
+_AL = "_contrib_arange_like"
+
+
+@register(_AL)
+def _arange_like(xp, data, *, start=0.0, step=1.0, repeat=1, ctx=None, axis=None):
+    """``start + step * (i // repeat)`` for i = 0, 1, ... in the shape of ``data`` (or, with
+    ``axis``, a 1-D array of length ``data.shape[axis]``), in ``data``'s dtype (for an integer
+    dtype ``start`` and ``step`` are truncated to integers first, as in MXNet)."""
+    rep = int(repeat)
+    if rep <= 0:
+        raise MXNetError("%s: attribute repeat=%s must be positive" % (_AL, repeat))
+    if axis is None or (isinstance(axis, str) and axis.strip() in ("", "None")):
+        shape = data.shape
+    else:
+        ax = int(axis)
+        if not -data.ndim <= ax < data.ndim:
+            raise ShapeError("%s: attribute axis=%d is out of range for data of shape %s"
+                             % (_AL, ax, tuple(data.shape)))
+        shape = (data.shape[ax],)
+    size = int(np.prod(shape))
+    st, sp = float(start), float(step)
+    if data.dtype.kind in "iub":  # MXNet casts start and step to the output dtype first
+        st, sp = float(int(st)), float(int(sp))
+    vals = st + sp * (xp.arange(size, dtype=np.float64) // rep)
+    return vals.astype(data.dtype).reshape(shape)
+
+
+@_arange_like.def_grad
+def _arange_like_grad(i, o, g, attrs):
+    """Zero: the output depends only on ``data``'s shape."""
+    return [G.nd().zeros_like(i[0])]
+
+
+@register("_contrib_div_sqrt_dim")
+def _div_sqrt_dim(xp, data):
+    """``data / sqrt(data.shape[-1])`` (the scaling of dot-product attention)."""
+    if data.ndim < 1 or data.shape[-1] == 0:
+        raise ShapeError("_contrib_div_sqrt_dim: data needs a nonempty last axis, got shape %s"
+                         % (tuple(data.shape),))
+    return (data / data.dtype.type(np.sqrt(data.shape[-1]))).astype(data.dtype, copy=False)
+
+
+@_div_sqrt_dim.def_grad
+def _div_sqrt_dim_grad(i, o, g, attrs):
+    """``g / sqrt(d)``."""
+    return [G.nd().contrib.div_sqrt_dim(g[0])]
+
+
+@register("_contrib_quadratic")
+def _quadratic(xp, data, *, a=0.0, b=0.0, c=0.0):
+    """``a * data**2 + b * data + c`` elementwise, in ``data``'s dtype (integer data is computed
+    in floating point and truncated, as in MXNet)."""
+    x = data.astype(np.float64) if data.dtype.kind in "iub" else data
+    t = x.dtype.type
+    return (t(float(a)) * x * x + t(float(b)) * x + t(float(c))).astype(data.dtype, copy=False)
+
+
+@_quadratic.def_grad
+def _quadratic_grad(i, o, g, attrs):
+    """``(2 a x + b) * g``."""
+    a, b = float(attrs.get("a", 0.0)), float(attrs.get("b", 0.0))
+    return [g[0] * (i[0] * (2 * a) + b)]

@@ -379,3 +379,87 @@ def test_box_nms_symbol_and_errors():
         mx.nd.contrib.box_nms(mx.nd.zeros((6,)))
     with pytest.raises(MXNetError, match="in_format"):
         mx.nd.contrib.box_nms(mx.nd.array(NMS_X), in_format="xywh")
+
+
+# ------------------------------------------------------------------------------ boolean_mask / index_copy
+def test_boolean_mask_values_gradient_errors():
+    x = mx.nd.arange(12).reshape((3, 4))
+    np.testing.assert_array_equal(mx.nd.contrib.boolean_mask(x, mx.nd.array([0, 1, 1])).asnumpy(),
+                                  [[4, 5, 6, 7], [8, 9, 10, 11]])
+    # any nonzero entry selects (MXNet 1.9.1); none gives 0 rows
+    np.testing.assert_array_equal(mx.nd.contrib.boolean_mask(x, mx.nd.array([2, -1, 0.5])).asnumpy(), x.asnumpy())
+    assert mx.nd.contrib.boolean_mask(x, mx.nd.array([0, 0, 0])).shape == (0, 4)
+    z = mx.nd.array(np.arange(6).reshape(3, 2))
+    z.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.contrib.boolean_mask(z, mx.nd.array([1, 0, 1]))
+    y.backward(mx.nd.array([[1, 2], [3, 4]]))
+    np.testing.assert_array_equal(z.grad.asnumpy(), [[1, 2], [0, 0], [3, 4]])  # MXNet 1.9.1
+    idx = mx.nd.array([0, 1, 1, 0])
+    _fd_check(lambda a: mx.nd.contrib.boolean_mask(a, idx) * 2, np.random.RandomState(0).rand(4, 3))
+    with pytest.raises(ShapeError, match=r"data \(3, 4\), index \(2,\)"):
+        mx.nd.contrib.boolean_mask(x, mx.nd.array([0, 1]))
+    with pytest.raises(NotImplementedError, match="axis"):
+        mx.nd.contrib.boolean_mask(x, mx.nd.array([0, 1, 1, 0]), axis=1)
+
+
+def test_index_copy_values_gradient_errors():
+    x = mx.nd.arange(12).reshape((3, 4))
+    np.testing.assert_array_equal(mx.nd.contrib.index_copy(x, mx.nd.array([2, 0]), mx.nd.ones((2, 4))).asnumpy(),
+                                  [[1, 1, 1, 1], [4, 5, 6, 7], [1, 1, 1, 1]])
+    # a repeated index: the last row wins (MXNet 1.9.1)
+    np.testing.assert_array_equal(
+        mx.nd.contrib.index_copy(x, mx.nd.array([2, 2]), mx.nd.array([[1] * 4, [2] * 4])).asnumpy()[2], [2] * 4)
+    old, new = mx.nd.array(np.arange(6).reshape(3, 2)), mx.nd.array([[10, 20]])
+    old.attach_grad()
+    new.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.contrib.index_copy(old, mx.nd.array([1]), new)
+    y.backward(mx.nd.array([[1, 2], [3, 4], [5, 6]]))
+    np.testing.assert_array_equal(old.grad.asnumpy(), [[1, 2], [0, 0], [5, 6]])  # MXNet 1.9.1
+    np.testing.assert_array_equal(new.grad.asnumpy(), [[3, 4]])
+    rs = np.random.RandomState(1)
+    nw = mx.nd.array(rs.rand(2, 3), dtype="float64")
+    _fd_check(lambda a: mx.nd.contrib.index_copy(a, mx.nd.array([3, 0]), nw), rs.rand(4, 3))
+    od = mx.nd.array(rs.rand(4, 3), dtype="float64")
+    _fd_check(lambda a: mx.nd.contrib.index_copy(od, mx.nd.array([3, 0]), a), rs.rand(2, 3))
+    with pytest.raises(ShapeError, match=r"new_tensor \(2, 3\)"):
+        mx.nd.contrib.index_copy(x, mx.nd.array([2, 0]), mx.nd.ones((2, 3)))
+    with pytest.raises(IndexError, match=r"outside \[0, 3\)"):
+        mx.nd.contrib.index_copy(x, mx.nd.array([5]), mx.nd.ones((1, 4)))
+
+
+# ------------------------------------------------------------------------------ arange_like, div_sqrt_dim, quadratic
+def test_arange_like():
+    x = mx.nd.zeros((3, 4))
+    np.testing.assert_array_equal(mx.nd.contrib.arange_like(x).asnumpy(), np.arange(12).reshape(3, 4))
+    # MXNet 1.9.1
+    np.testing.assert_array_equal(mx.nd.contrib.arange_like(x, start=1, step=0.5, repeat=5).asnumpy(),
+                                  [[1, 1, 1, 1], [1, 1.5, 1.5, 1.5], [1.5, 1.5, 2, 2]])
+    np.testing.assert_array_equal(mx.nd.contrib.arange_like(x, start=1, step=0.5, repeat=2, axis=1).asnumpy(),
+                                  [1, 1, 1.5, 1.5])
+    ints = mx.nd.contrib.arange_like(mx.nd.ones((2, 3), dtype="int32"), start=1.5, step=0.7)
+    assert ints.dtype == np.int32 and (ints.asnumpy() == 1).all()  # start/step truncated first
+    assert mx.nd.contrib.arange_like(mx.nd.ones((2, 3), dtype="float16"), axis=-1).dtype == np.float16
+    a = mx.nd.ones((2, 2))
+    a.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.contrib.arange_like(a)
+    y.backward()
+    assert (a.grad.asnumpy() == 0).all()
+    with pytest.raises(ShapeError, match=r"axis=2.*\(3, 4\)"):
+        mx.nd.contrib.arange_like(x, axis=2)
+
+
+def test_div_sqrt_dim_and_quadratic():
+    x = np.arange(10.0).reshape(2, 5)
+    np.testing.assert_allclose(mx.nd.contrib.div_sqrt_dim(mx.nd.array(x)).asnumpy(), x / np.sqrt(5), rtol=1e-6)
+    v = np.array([1, 2.5, -3])
+    np.testing.assert_allclose(mx.nd.contrib.quadratic(mx.nd.array(v), a=1.5, b=2, c=3).asnumpy(),
+                               1.5 * v ** 2 + 2 * v + 3, rtol=1e-6)
+    assert (mx.nd.contrib.quadratic(mx.nd.array(v)).asnumpy() == 0).all()
+    qi = mx.nd.contrib.quadratic(mx.nd.array([1, 2, -3], dtype="int32"), a=1.5, b=2.5, c=0.5)
+    assert qi.dtype == np.int32 and qi.asnumpy().tolist() == [4, 11, 6]  # MXNet 1.9.1
+    rs = np.random.RandomState(2)
+    _fd_check(lambda a: mx.nd.contrib.div_sqrt_dim(a), rs.rand(2, 3, 4))
+    _fd_check(lambda a: mx.nd.contrib.quadratic(a, a=2.0, b=-1.0, c=4.0), rs.rand(3, 2))
