@@ -1,11 +1,20 @@
 """MXNet 1.9.1 contrib operators, registered as ``_contrib_<name>`` (``mx.nd.contrib.<name>``,
-``mx.sym.contrib.<name>``).
+``mx.sym.contrib.<name>``): ``BilinearResize2D``, ``AdaptiveAvgPooling2D``, ``ROIAlign``,
+``box_iou``, ``box_nms``, ``boolean_mask``, ``index_copy``, ``arange_like``, ``div_sqrt_dim``,
+``quadratic``.
 
 ``BilinearResize2D`` and ``AdaptiveAvgPooling2D`` are separable linear maps of the last two
 axes: each builds an interpolation (or averaging) matrix per axis, ``Mh`` (OH, H) and ``Mw``
 (OW, W), from the shapes and attributes alone, and computes ``Mh @ x @ Mw^T`` with two
 batched GEMMs (no loop over pixels).  Their gradient ``Mh^T @ g @ Mw`` is written with
 ``mx.nd.dot`` on the same matrices, so it is itself differentiable and backend-agnostic.
+``ROIAlign`` is separable per ROI in the same way (its per-ROI weights are hidden outputs);
+``box_nms`` runs greedy suppression as a fixed point over the IoU matrix (no loop over boxes).
+
+Deliberate differences from MXNet 1.9.1: ``ROIAlign`` rows with a batch index outside
+[0, N) give zeros (MXNet leaves them uninitialised), an ``aligned`` ROI of non-positive size
+raises (MXNet aborts the process), and ``index_copy`` raises on an out-of-range index (MXNet
+silently skips it).
 """
 import numpy as np
 
@@ -417,7 +426,8 @@ def _nms_check(shape, coord_start, score_index, id_index):
                          % (_NMS, id_index, k, tuple(shape)))
 
 
-@register(_NMS, aliases=("_contrib_box_non_maximum_suppression",), num_outputs=2, num_visible_outputs=1)
+@register(_NMS, aliases=("_contrib_box_non_maximum_suppression",), num_outputs=2, num_visible_outputs=1,
+          output_names=("output0",))
 def _box_nms(xp, data, *, overlap_thresh=0.5, valid_thresh=0.0, topk=-1, coord_start=2, score_index=1,
              id_index=-1, background_id=-1, force_suppress=False, in_format="corner", out_format="corner"):
     """Non-maximum suppression of the boxes of ``data`` (..., N, K) (leading axes are batches).
