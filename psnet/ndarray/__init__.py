@@ -6,9 +6,11 @@ from .creation import from_numpy
 from .op_functions import install_functions
 from . import random  # noqa: F401  (mx.nd.random.*)
 from .serialization import save, load, load_frombuffer  # noqa: F401
+from .dlpack import to_dlpack_for_read, to_dlpack_for_write, from_dlpack  # noqa: F401
 
 install_functions(globals())
 
 __all__ = ["NDArray", "invoke", "array", "empty", "zeros", "ones", "full", "arange", "eye",
            "linspace", "zeros_like", "ones_like", "full_like", "waitall", "concatenate", "from_numpy",
-           "registry", "from_backend", "random", "save", "load", "load_frombuffer"]
+           "registry", "from_backend", "random", "save", "load", "load_frombuffer",
+           "to_dlpack_for_read", "to_dlpack_for_write", "from_dlpack"]

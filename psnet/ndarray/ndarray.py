@@ -363,6 +363,17 @@ class NDArray:
         self._data = self._ctx.backend.from_numpy(state["data"])
         self._ag = None
 
+    def __dlpack__(self, stream=None, max_version=None, dl_device=None, copy=None):
+        """DLPack export (array-API protocol): a capsule sharing this array's memory, so
+        ``numpy.from_dlpack(x)`` / ``torch.from_dlpack(x)`` see and make its writes."""
+        from .dlpack import dlpack_export
+        return dlpack_export(self, stream, max_version, dl_device, copy)
+
+    def __dlpack_device__(self):
+        """``(device_type, device_id)`` in DLPack's codes: ``(1, 0)`` CPU, ``(2, i)`` gpu(i)."""
+        from .dlpack import dlpack_device
+        return dlpack_device(self)
+
     # ------------------------------------------------------------------ arithmetic
     # The operators are built by _arith/_compare/_inplace below: each has a fast path for
     # the common case (no recording, one context, one dtype) that calls the backend
