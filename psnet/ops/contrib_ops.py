@@ -303,12 +303,18 @@ def _roi_align(xp, data, rois, *, pooled_size, spatial_scale, sample_ratio=-1, p
     batch = xp.trunc(rois[:, 0]).astype(np.int64)
     ok = (batch >= 0) & (batch < n)
     ay = ay * (ok / xp.maximum(gy * gx, 1))[:, None, None].astype(dt)
-    picked = data[xp.where(ok, batch, 0)]                                   # (R, C, H, W)
-    full = xp.matmul(xp.matmul(ay[:, None], picked), xp.swapaxes(ax, 1, 2)[:, None])   # (R, C, ph, pw)
+    r = rois.shape[0]
+    full = xp.zeros((r, c, ph, pw), dtype=dt)
+    axt = xp.swapaxes(ax, 1, 2)[:, None]                                    # (R, 1, W, pw)
+    for b in range(n):  # one pair of GEMMs per image (never a copy of the feature map per ROI)
+        sel = xp.nonzero(batch == b)[0]
+        if sel.size:
+            t = xp.matmul(ay[sel][:, None], data[b])                        # (Rb, C, ph, W)
+            full[sel] = xp.matmul(t, axt[sel])
     if ps:
         k = xp.arange(ph * pw)
-        full = full.reshape(rois.shape[0], c // (ph * pw), ph * pw, ph * pw)[:, :, k, k]
-        full = full.reshape(rois.shape[0], c // (ph * pw), ph, pw)
+        full = full.reshape(r, c // (ph * pw), ph * pw, ph * pw)[:, :, k, k]
+        full = full.reshape(r, c // (ph * pw), ph, pw)
     return xp.ascontiguousarray(full), ay, xp.ascontiguousarray(ax)
 
 
@@ -332,8 +338,9 @@ ROIAlign = register(_RA, num_outputs=3, num_visible_outputs=1,
 
 @ROIAlign.def_grad
 def _roi_align_grad(i, o, g, attrs):
-    """Data gradient ``Ay^T @ g @ Ax`` per ROI, summed into each ROI's batch image (one-hot
-    GEMM); rois get none, as in MXNet."""
+    """Data gradient ``sum over the ROIs of image n of Ay^T @ g @ Ax``: ``u = g @ Ax`` per ROI,
+    then one GEMM of the (R*ph, N*H) one-hot-by-image ``Ay`` with ``u`` (R*ph, C*W); rois get
+    none, as in MXNet."""
     nd = G.nd()
     data, rois = i
     ay, ax = o[1], o[2]
@@ -344,14 +351,14 @@ def _roi_align_grad(i, o, g, attrs):
     if _truthy(attrs.get("position_sensitive", False)):
         eye = nd.array(np.eye(ph * pw), ctx=gr.context, dtype=gr.dtype).reshape((1, 1, ph * pw, ph * pw))
         gr = nd.broadcast_mul(gr.reshape((r, -1, 1, ph * pw)), eye)
-    gr = nd.transpose(gr.reshape((r, c, ph, pw)), axes=(0, 2, 1, 3)).reshape((r, ph, c * pw))
-    t = nd.batch_dot(ay, gr, transpose_a=True)                                  # (R, H, C*pw)
-    t = nd.transpose(t.reshape((r, h, c, pw)), axes=(0, 2, 1, 3)).reshape((r, c * h, pw))
-    t = nd.batch_dot(t, ax)                                                     # (R, C*H, W)
+    u = nd.batch_dot(gr.reshape((r, c * ph, pw)), ax)                             # (R, C*ph, W)
+    u = nd.transpose(u.reshape((r, c, ph, w)), axes=(0, 2, 1, 3)).reshape((r * ph, c * w))
     batch = nd.clip(nd.trunc(rois[:, 0]), 0, n - 1)   # rows outside [0, N) have zero weights
-    onehot = nd.one_hot(batch, n, dtype=gr.dtype)                               # (R, N)
-    dx = nd.dot(onehot, t.reshape((r, -1)), transpose_a=True)
-    return [dx.reshape((n, c, h, w)), None]
+    onehot = nd.one_hot(batch, n, dtype=gr.dtype)                                 # (R, N)
+    ayb = nd.broadcast_mul(ay.reshape((r, ph, 1, h)), onehot.reshape((r, 1, n, 1))).reshape((r * ph, n * h))
+    dx = nd.dot(ayb, u, transpose_a=True)                                         # (N*H, C*W)
+    dx = nd.transpose(dx.reshape((n, h, c, w)), axes=(0, 2, 1, 3))
+    return [dx, None]
 
 
 # ---------------------------------------------------------------- box_iou / box_nms
