@@ -573,7 +573,7 @@ def _lamb_lr(xp, lr, r1, r2, lower_bound, upper_bound, dt):
 
 
 @register("lamb_update_phase2", infer_shape=lambda attrs, s: None if s[0] is None
-          else ([s[0], s[0], s[2], s[3]], [s[0]]))
+          else ([s[0], s[0], s[2] or (1,), s[3] or (1,)], [s[0]]))
 def lamb_update_phase2(xp, weight, g, r1, r2, lr=None, lower_bound=-1.0, upper_bound=-1.0):
     """Second phase of the LAMB step: returns ``weight - lr_t * g`` with the layer-wise
     trust ratio ``lr_t = lr * r1' / r2`` (MXNet 1.9.1).
@@ -618,7 +618,7 @@ def mp_lamb_update_phase1(xp, weight, grad, mean, var, weight32, t=None, wd=None
 
 
 @register("mp_lamb_update_phase2", infer_shape=lambda attrs, s: None if s[0] is None
-          else ([s[0], s[0], s[2], s[3], s[0]], [s[0]]))
+          else ([s[0], s[0], s[2] or (1,), s[3] or (1,), s[0]], [s[0]]))
 def mp_lamb_update_phase2(xp, weight, g, r1, r2, weight32, lr=None, lower_bound=-1.0,
                           upper_bound=-1.0):
     """Mixed-precision LAMB phase two: returns ``weight32 - lr_t * g`` (float32, trust
@@ -691,6 +691,7 @@ def _preloaded_step(xp, w, grad, mom, lr, wd, momentum, rescale_grad, clip_gradi
 
 
 def _preloaded_names(fields):
+    """Input names: the per-weight groups of ``_multi_inputs``, then ``lrs`` and ``wds``."""
     base = _multi_inputs(fields)
 
     def names(attrs):
@@ -699,6 +700,7 @@ def _preloaded_names(fields):
 
 
 def _preloaded_shape(per):
+    """Shape rule: each group shares one shape; ``lrs`` and ``wds`` keep theirs."""
     groups = _multi_shape(per)
 
     def infer(attrs, in_shapes):
@@ -710,6 +712,8 @@ def _preloaded_shape(per):
 
 
 def _preloaded_common(name, arrays, per, num_weights, mp):
+    """Check the inputs of a preloaded op (count, lrs/wds sizes and float32, group shapes and
+    dtypes); returns the groups and the flat ``lrs``, ``wds``."""
     import numpy as np
     n = int(num_weights)
     if len(arrays) != n * per + 2:
@@ -749,6 +753,7 @@ _PRELOADED_MP = """  The step runs in
 
 
 def _reg_preloaded(name, base, fields, mp):
+    """Register one preloaded multi-SGD op (``fields``: a group's input names)."""
     per = len(fields)
     has_mom = "mom" in fields
 

@@ -192,3 +192,10 @@ def test_preloaded_errors():
     with pytest.raises(DTypeError, match="input2 has dtype float16, expected float32"):
         mx.nd.preloaded_multi_mp_sgd_update(nd(W, "float16"), nd(G, "float16"), nd(W, "float16"),
                                             nd([0.1]), nd([0.0]), num_weights=1)
+
+
+def test_lamb_phase2_shape_inference_fills_norm_inputs():
+    s = mx.sym.lamb_update_phase2(mx.sym.var("w"), mx.sym.var("g"), mx.sym.var("r1"),
+                                  mx.sym.var("r2"), lr=0.1)
+    args, outs, _ = s.infer_shape(w=(3, 4))
+    assert args == [(3, 4), (3, 4), (1,), (1,)] and outs == [(3, 4)]
