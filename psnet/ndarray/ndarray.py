@@ -128,6 +128,8 @@ def invoke(op, inputs, attrs, out=None, ctx=None):
     except ValueError as e:
         raise ShapeError("%s: %s (input shapes %s)" % (op.name, e, _shapes(inputs))) from None
     except TypeError as e:
+        # a missing or unknown attribute also surfaces as a TypeError: name it as such
+        op.full_attrs({k: v for k, v in attrs.items() if k not in ("is_train", "rng")})
         raise DTypeError("%s: %s (input dtypes %s)" % (op.name, e, _dtypes(inputs))) from None
     except IndexError as e:
         raise MXIndexError("%s: %s (input shapes %s)" % (op.name, e, _shapes(inputs))) from None

@@ -44,3 +44,12 @@ def test_symbols_none_inputs_become_variables_or_are_left_out():
         == ["x", "fc_weight", "fc_bias"]
     assert mx.sym.FullyConnected(data=s, bias=None, no_bias=True, num_hidden=4, name="fc").list_arguments() \
         == ["x", "fc_weight"]
+
+
+def test_a_missing_or_unknown_attribute_is_named_as_such():
+    """Not a dtype error: the op's required attribute, or the attribute it does not take."""
+    x, w = mx.nd.ones((2, 3)), mx.nd.ones((4, 3))
+    with pytest.raises(MXNetError, match="FullyConnected needs attribute.*num_hidden"):
+        mx.nd.FullyConnected(x, w, no_bias=True)
+    with pytest.raises(MXNetError, match="relu has no attribute 'bogus'"):
+        mx.nd.relu(x, bogus=1)
