@@ -224,25 +224,29 @@ def install_functions(namespace):
 SUB_NAMESPACES = {"linalg": "linalg_", "contrib": "_contrib_"}
 
 
-def install_subnamespace(namespace, sub, prefix):
+def install_subnamespace(namespace, sub, prefix, make=None):
     """``<namespace>.<sub>.<name>`` for every registered op (or alias) ``<prefix><name>``
     (``mx.nd.linalg.potrf`` is ``linalg_potrf``, ``mx.sym.contrib.CTCLoss`` is
     ``_contrib_CTCLoss``): a module registered in ``sys.modules`` holding the functions
-    of ``namespace`` under MXNet's names.  An existing ``<sub>`` attribute is kept."""
+    of ``namespace`` under MXNet's names, or ``make(full name, short name)`` when given
+    (Symbol nodes made through a sub-namespace are named after the short name, as in
+    MXNet).  An existing ``<sub>`` attribute is kept."""
     mod = types.ModuleType(namespace["__name__"] + "." + sub,
                            "The ``%s*`` operators without their prefix." % prefix)
     for name in registry.list_ops():
         if name.startswith(prefix) and name in namespace:
-            setattr(mod, name[len(prefix):], namespace[name])
+            short = name[len(prefix):]
+            setattr(mod, short, namespace[name] if make is None else make(name, short))
     sys.modules[mod.__name__] = mod
     namespace.setdefault(sub, mod)
     return mod
 
 
-def install_subnamespaces(namespace):
-    """Every sub-namespace of :data:`SUB_NAMESPACES` (``linalg``, ``contrib``) on ``namespace``."""
+def install_subnamespaces(namespace, make=None):
+    """Every sub-namespace of :data:`SUB_NAMESPACES` (``linalg``, ``contrib``) on ``namespace``
+    (``make`` as in :func:`install_subnamespace`)."""
     for sub, prefix in SUB_NAMESPACES.items():
-        install_subnamespace(namespace, sub, prefix)
+        install_subnamespace(namespace, sub, prefix, make)
 
 
 def install_linalg(namespace):

@@ -8,7 +8,7 @@ Inputs that are not given become variables named ``<name>_<input>``.
 from ..base import MXNetError
 from ..ops import registry
 from ..ndarray.op_functions import drop_absent_inputs
-from .symbol import Symbol, create_op_symbol
+from .symbol import Symbol, create_op_symbol, op_hint
 
 __all__ = ["make_function", "install_functions", "SYMBOL_OR_SCALAR"]
 
@@ -46,13 +46,15 @@ def _bind(op, args, kwargs):
     return inputs, kwargs
 
 
-def make_function(op, public_name=None):
-    """The ``mx.sym`` function for ``op`` (called by ``public_name``, kept in the JSON)."""
+def make_function(op, public_name=None, hint=None):
+    """The ``mx.sym`` function for ``op`` (called by ``public_name``, kept in the JSON);
+    ``hint`` overrides the stem of automatic node names."""
     op_name = public_name or op.name
+    stem = None if hint is None else op_hint(hint)
 
     def fn(*args, name=None, attr=None, out=None, **kwargs):
         inputs, attrs = _bind(op, args, kwargs)
-        return create_op_symbol(op_name, inputs, attrs, name=name, attr=attr)
+        return create_op_symbol(op_name, inputs, attrs, name=name, attr=attr, hint=stem)
     fn.__name__ = op_name
     fn.__qualname__ = op_name
     fn.__doc__ = op.__doc__
@@ -92,7 +94,7 @@ def install_functions(namespace):
     for name in FLUENT_METHODS:
         if name in namespace and not hasattr(Symbol, name):
             setattr(Symbol, name, _method(namespace[name]))
-    install_subnamespaces(namespace)
+    install_subnamespaces(namespace, lambda full, short: make_function(registry.get(full), full, hint=short))
 
 
 def _method(fn):

@@ -80,7 +80,11 @@ def test_sym_linalg_holds_the_linalg_operators_without_prefix():
     av, bv = np.random.RandomState(0).rand(2, 3), np.random.RandomState(1).rand(4, 3)
     out = s.eval(ctx=mx.cpu(), a=mx.nd.array(av), b=mx.nd.array(bv))[0].asnumpy()
     np.testing.assert_allclose(out, 2 * av @ bv.T, rtol=1e-5)
-    assert mx.sym.linalg.det is mx.sym.linalg_det and mx.nd.linalg.det is mx.nd.linalg_det
+    assert mx.nd.linalg.det is mx.nd.linalg_det
+    # nodes made through a sub-namespace are named after the short name, as MXNet names them
+    with mx.name.NameManager():
+        assert mx.sym.linalg.gemm2(a, b).name == "gemm20" and mx.sym.linalg_gemm2(a, b).name == "linalg_gemm20"
+        assert mx.sym.contrib.box_nms(a).name == "box_nms0"
 
 
 def test_linalg_inverse_shape_inference_needs_no_invertible_placeholder():
