@@ -26,7 +26,8 @@ from ....ndarray import array
 from ...utils import DownloadError, download, get_repo_file_url
 from ..dataset import Dataset
 
-__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageFolderDataset", "default_root"]
+__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageFolderDataset", "ImageRecordDataset",
+           "default_root"]
 
 
 class DatasetFileError(MXNetError, ValueError):
@@ -317,3 +318,6 @@ def _load_image(path, flag):
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
     return array(pixels, dtype=np.uint8)
+
+
+from .record import ImageRecordDataset  # noqa: E402  (MXNet lists it among the datasets too)
