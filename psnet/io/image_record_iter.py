@@ -145,17 +145,18 @@ class ImageRecordIter(DataIter):
         return self._augment(payload), label
 
     def _augment(self, payload):
-        from ..image import _resize_np, imdecode
+        from ..cv_resize import resize
+        from ..image import imdecode
         c, th, tw = self.data_shape
         img = imdecode(payload, 1 if c == 3 else 0).asnumpy()
         if self.resize > 0:
             h, w = img.shape[:2]
             nh, nw = (self.resize * h // w, self.resize) if h > w else (self.resize, self.resize * w // h)
-            img = _resize_np(img, nw, nh, self.inter_method)
+            img = resize(img, nw, nh, self.inter_method)
         if img.shape[0] < th:
-            img = _resize_np(img, img.shape[1] * th // img.shape[0], th, 1)
+            img = resize(img, img.shape[1] * th // img.shape[0], th, 1)
         if img.shape[1] < tw:
-            img = _resize_np(img, tw, img.shape[0] * tw // img.shape[1], 1)
+            img = resize(img, tw, img.shape[0] * tw // img.shape[1], 1)
         y, x = img.shape[0] - th, img.shape[1] - tw
         if self.rand_crop:
             y, x = self._rng.randint(0, y + 1), self._rng.randint(0, x + 1)
