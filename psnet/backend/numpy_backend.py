@@ -7,7 +7,6 @@ library keeps its default (``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``, else on
 thread per core).  docs/performance.md explains when fewer threads are faster.
 """
 import ctypes
-import os
 
 import numpy as np
 
