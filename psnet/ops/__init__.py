@@ -15,3 +15,4 @@ from . import update_ops  # noqa: F401  (sgd_update, adam_update... optimizer up
 from . import legacy_ops  # noqa: F401  (L2Normalization, MakeLoss, SVMOutput, Crop, im2col, col2im)
 from . import contrib_ops  # noqa: F401  (_contrib_*: BilinearResize2D, AdaptiveAvgPooling2D...)
 from . import spatial  # noqa: F401  (GridGenerator, BilinearSampler, SpatialTransformer)
+from . import pdf  # noqa: F401  (_random_pdf_*: densities of samples, random_pdf_normal...)
