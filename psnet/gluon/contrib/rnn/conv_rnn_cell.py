@@ -15,6 +15,7 @@ from numbers import Integral
 from ....base import MXNetError, NotSupportedError
 from ...rnn.rnn_cell import HybridRecurrentCell, _activation
 from ... import hybrid as _hybrid
+from .... import symbol as _sym
 
 __all__ = ["Conv1DRNNCell", "Conv2DRNNCell", "Conv3DRNNCell", "Conv1DLSTMCell", "Conv2DLSTMCell",
            "Conv3DLSTMCell", "Conv1DGRUCell", "Conv2DGRUCell", "Conv3DGRUCell"]
@@ -31,6 +32,23 @@ def _as_tuple(spec, dims, name):
         raise MXNetError("For %dD convolution, the convolution settings can only be either int or "
                          "list/tuple of length %d; got %s=%s" % (dims, dims, name, spec))
     return spec
+
+
+def _symbol_zero_states(inputs, layout, state_info):
+    """Zero begin states of any ``(batch,) + shape`` built from the first step of Symbol
+    ``inputs`` (a traced graph does not know the batch size)."""
+    if isinstance(inputs, (list, tuple)):
+        step = inputs[0]
+    else:
+        axis = layout.find("T")
+        step = _sym.squeeze(_sym.slice_axis(inputs, axis=axis, begin=0, end=1), axis=axis)
+    per_sample = _sym.sum(_sym.zeros_like(step), axis=0, exclude=True)  # (N,) zeros
+    states = []
+    for info in state_info:
+        rest = tuple(info["shape"][1:])
+        zero = _sym.reshape(per_sample, shape=(-1,) + (1,) * len(rest))
+        states.append(_sym.tile(zero, reps=(1,) + rest))
+    return states
 
 
 class _BaseConvRNNCell(HybridRecurrentCell):
@@ -107,25 +125,13 @@ class _BaseConvRNNCell(HybridRecurrentCell):
                             layout=self._conv_layout)
         return i2h, h2h
 
-    def _symbol_begin_state(self, F, inputs, layout):
-        """Zero states built from the first step inside a traced graph (batch size unknown)."""
-        if isinstance(inputs, (list, tuple)):
-            step = inputs[0]
-        else:
-            axis = layout.find("T")
-            step = F.squeeze(F.slice_axis(inputs, axis=axis, begin=0, end=1), axis=axis)
-        ndim = len(self._state_shape) + 1
-        zero = F.sum(F.zeros_like(step), axis=tuple(range(1, ndim)), keepdims=True)
-        return [F.tile(zero, reps=(1,) + self._state_shape) for _ in range(self._n_states)]
-
     def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None, valid_length=None):
         """As :meth:`RecurrentCell.unroll`; inside a traced graph the zero begin states are
         built with the state's spatial shape."""
         if begin_state is None:
             first = inputs if not isinstance(inputs, (list, tuple)) else inputs[0]
             if _hybrid.is_symbol(first):
-                from .... import symbol as _sym
-                begin_state = self._symbol_begin_state(_sym, inputs, layout)
+                begin_state = _symbol_zero_states(inputs, layout, self.state_info())
         return super().unroll(length, inputs, begin_state=begin_state, layout=layout,
                               merge_outputs=merge_outputs, valid_length=valid_length)
 

@@ -9,6 +9,8 @@ without bias; states ``[r (N, P), c (N, H)]``.
 """
 from ....base import MXNetError
 from .... import ndarray as _nd
+from ... import hybrid as _hybrid
+from .conv_rnn_cell import _symbol_zero_states
 from ...rnn.rnn_cell import (HybridRecurrentCell, ModifierCell, BidirectionalCell, SequentialRNNCell,
                              _format_sequence, _mask_sequence_variable_length, _is_tensor)
 
@@ -71,6 +73,9 @@ class VariationalDropoutCell(ModifierCell):
         """Unroll; without state dropout the input and output masks are applied to the whole
         merged sequence at once (one Dropout shared along the time axis) around the base
         cell's own ``unroll``."""
+        first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+        if begin_state is None and _hybrid.is_symbol(first):
+            begin_state = _symbol_zero_states(inputs, layout, self.state_info())
         if self.drop_states:
             return super().unroll(length, inputs, begin_state, layout, merge_outputs, valid_length=valid_length)
         self.reset()
