@@ -528,3 +528,5 @@ def random_rotate(src, angle_limits, zoom_in=False, zoom_out=False):
 
 
 __all__ += ["imrotate", "random_rotate"]
+from .image_iter import ImageIter  # noqa: E402,F401
+__all__ += ["ImageIter"]
