@@ -211,7 +211,7 @@ class LoggingHandler(TrainBegin, TrainEnd, EpochBegin, EpochEnd, BatchBegin, Bat
         self.log_interval_time = 0
         self.train_start = self.batch_start = self.epoch_start = time.time()
 
-    def _metric_msg(self, msg):
+    def _with_values(self, msg):
         for metric in self.metrics:
             name, value = metric.get()
             msg += '%s: %.4f, ' % (name, value)
@@ -236,7 +236,7 @@ class LoggingHandler(TrainBegin, TrainEnd, EpochBegin, EpochEnd, BatchBegin, Bat
         """Log the total time, number of epochs and final metric values."""
         train_time = time.time() - self.train_start
         msg = 'Train finished using total %ds with %d epochs. ' % (train_time, self.current_epoch)
-        estimator.logger.info(self._metric_msg(msg))
+        estimator.logger.info(self._with_values(msg))
 
     def batch_begin(self, estimator, *args, **kwargs):
         """Start the batch timer (batch logging only)."""
@@ -254,7 +254,7 @@ class LoggingHandler(TrainBegin, TrainEnd, EpochBegin, EpochEnd, BatchBegin, Bat
             if self.batch_index % self.log_interval == 0:
                 msg += 'time/interval: %.3fs ' % self.log_interval_time
                 self.log_interval_time = 0
-                estimator.logger.info(self._metric_msg(msg))
+                estimator.logger.info(self._with_values(msg))
         self.batch_index += 1
 
     def epoch_begin(self, estimator, *args, **kwargs):
@@ -270,7 +270,7 @@ class LoggingHandler(TrainBegin, TrainEnd, EpochBegin, EpochEnd, BatchBegin, Bat
         """Log the epoch's time and metric values."""
         epoch_time = time.time() - self.epoch_start
         msg = '[Epoch %d] Finished in %.3fs, ' % (self.current_epoch, epoch_time)
-        estimator.logger.info(self._metric_msg(msg))
+        estimator.logger.info(self._with_values(msg))
         self.current_epoch += 1
         self.batch_index = 0
 
@@ -377,7 +377,7 @@ class CheckpointHandler(TrainBegin, BatchEnd, EpochEnd):
     def _save_symbol(self, estimator):
         symbol_file = os.path.join(self.model_dir, self.model_prefix + '-symbol.json')
         cached = getattr(estimator.net, '_cached_graph', None)
-        sym = cached[1] if isinstance(cached, tuple) and len(cached) > 1 else None
+        sym = getattr(cached, 'symbol', None)
         if sym is not None and hasattr(sym, 'save'):
             sym.save(symbol_file)
         else:
