@@ -372,3 +372,19 @@ def test_errors_name_the_argument():
         est.fit(dl, epochs=1, event_handlers=[E.MetricHandler([mx.metric.Accuracy()]),
                                               E.LoggingHandler()])
     assert issubclass(E.EstimatorError, mx.base.MXNetError)
+
+
+def test_two_contexts_split_batches():
+    ctx = [mx.cpu(0), mx.cpu(1)]
+    net = gluon.nn.Dense(2, in_units=4)
+    net.initialize(mx.init.Constant(0.1), ctx=ctx)
+    tr = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.5})
+    est = E.Estimator(net, gluon.loss.SoftmaxCrossEntropyLoss(), trainer=tr, context=ctx)
+    est.logger.handlers = [logging.NullHandler()]
+    dl = _loader()
+    est.fit(dl, val_data=dl, epochs=2)
+    # same weights as the single-context run (MXNet 1.9.1 values)
+    for c in ctx:
+        np.testing.assert_allclose(net.weight.data(c).asnumpy(), [
+            [-0.23575528, -0.2323848, -0.22901434, -0.22564392],
+            [0.43575528, 0.43238485, 0.42901444, 0.42564395]], rtol=1e-5)
