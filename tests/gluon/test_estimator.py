@@ -29,7 +29,7 @@ def _make(opt='sgd', lr=0.5, quiet=True):
     net = gluon.nn.Dense(2, in_units=4)
     net.initialize(mx.init.Constant(0.1))
     tr = gluon.Trainer(net.collect_params(), opt, {'learning_rate': lr})
-    est = E.Estimator(net, gluon.loss.SoftmaxCrossEntropyLoss(), trainer=tr)
+    est = E.Estimator(net, gluon.loss.SoftmaxCrossEntropyLoss(), trainer=tr, context=mx.cpu())
     if quiet:
         est.logger.handlers = [logging.NullHandler()]
     return est, net
@@ -84,6 +84,8 @@ def test_defaults_metrics_trainer_handlers():
         ('StoppingHandler', 0), ('LoggingHandler', np.inf)]
     hs = est._prepare_default_validation_handlers(None)
     assert [type(h).__name__ for h in hs] == ['MetricHandler', 'LoggingHandler']
+    assert E.Estimator(net, gluon.loss.L1Loss(), trainer=est.trainer,
+                       context=mx.cpu()).context == [mx.cpu()]
     l2 = E.Estimator(gluon.nn.Dense(1, in_units=4), gluon.loss.L2Loss(), trainer=est.trainer)
     assert [m.name for m in l2.train_metrics] == ['training l2loss']
     # user metrics get the prefixes; a user MetricHandler replaces the default one
@@ -322,7 +324,7 @@ def test_custom_batch_processor_and_gradient_handler():
     tr = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.5})
     proc = Proc()
     est = E.Estimator(net, gluon.loss.SoftmaxCrossEntropyLoss(), trainer=tr,
-                      batch_processor=proc)
+                      batch_processor=proc, context=mx.cpu())
     est.logger.handlers = [logging.NullHandler()]
     est.fit(_loader(), batches=2, event_handlers=[NoUpdate()])
     assert proc.n == 2
