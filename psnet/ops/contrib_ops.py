@@ -19,6 +19,7 @@ silently skips it).
 import numpy as np
 
 from ..base import MXIndexError, MXNetError, NotSupportedError, ShapeError
+from .attrs import int_tuple
 from .registry import register
 from . import _grad_util as G
 
@@ -35,19 +36,6 @@ def _opt_float(v):
     if v is None or (isinstance(v, str) and v.strip() in ("", "None")):
         return None
     return float(v)
-
-
-def _int_tuple(op, name, value):
-    """A shape attribute (int, tuple, list or MXNet's string '(2, 3)') as a tuple of ints."""
-    v = value
-    if isinstance(v, str):
-        v = [t for t in v.strip("()[] ").split(",") if t.strip()]
-    if isinstance(v, (int, np.integer)):
-        v = (v,)
-    try:
-        return tuple(int(t) for t in v)
-    except (TypeError, ValueError):
-        raise MXNetError("%s: attribute %s=%r is not a tuple of integers" % (op, name, value)) from None
 
 
 def _check_4d(op, name, shape):
@@ -188,7 +176,7 @@ def _adaptive_matrix(size, out):
 
 def _adaptive_matrices(data_shape, output_size):
     _check_4d(_AP, "data", data_shape)
-    size = _int_tuple(_AP, "output_size", output_size)
+    size = int_tuple(_AP, "output_size", output_size)
     if len(size) == 0:
         size = (1, 1)
     elif len(size) == 1:
@@ -221,7 +209,7 @@ _RA = "_contrib_ROIAlign"
 
 
 def _roi_align_pooled(pooled_size):
-    vals = _int_tuple(_RA, "pooled_size", pooled_size)
+    vals = int_tuple(_RA, "pooled_size", pooled_size)
     if len(vals) != 2 or min(vals) <= 0:
         raise ShapeError("%s: attribute pooled_size=%r must be 2 positive values (pooled height, "
                          "pooled width)" % (_RA, pooled_size))

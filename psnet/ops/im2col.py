@@ -19,7 +19,8 @@ import math
 
 import numpy as np
 
-from ..base import MXNetError, ShapeError
+from ..base import ShapeError
+from .attrs import int_tuple
 
 __all__ = ["spatial_tuple", "out_size", "pad_spatial", "im2col", "col2im", "im2col_last", "col2im_last",
            "kernel_offsets", "window_slices", "placeholder", "useful_taps"]
@@ -30,14 +31,7 @@ def spatial_tuple(value, nd, default, name, op):
     ints; an empty value gives ``(default,) * nd``.  Errors name the op and attribute."""
     if value is None or value == () or value == [] or value == "" or value == "()":
         return (default,) * nd
-    if isinstance(value, str):
-        value = [v for v in value.strip("()[] ").split(",") if v.strip()]
-    if isinstance(value, (int, float)):
-        value = (value,)
-    try:
-        vals = tuple(int(v) for v in value)
-    except (TypeError, ValueError):
-        raise MXNetError("%s: attribute %s=%r is not a tuple of integers" % (op, name, value)) from None
+    vals = int_tuple(op, name, value)
     if len(vals) == 1 and nd > 1:
         vals = vals * nd
     if len(vals) != nd:

@@ -7,6 +7,7 @@ Gradients are written with ``mx.nd`` ops (differentiable) except for the loss he
 import math
 
 from ..base import MXNetError, ShapeError
+from .attrs import int_tuple
 from . import _grad_util as G
 from .im2col import col2im as _col2im_raw, im2col as _im2col_raw, out_size, pad_spatial, spatial_tuple
 from .registry import register
@@ -187,11 +188,7 @@ def _geometry(op, nd_, kernel, stride, dilate, pad):
 
 
 def _kernel_ndim(kernel):
-    if isinstance(kernel, str):
-        kernel = [v for v in kernel.strip("()[] ").split(",") if v.strip()]
-    if isinstance(kernel, int):
-        return 1
-    return len(kernel)
+    return len(int_tuple("im2col", "kernel", kernel))
 
 
 def _outs(op, sizes, k, s, d, p):

@@ -14,6 +14,7 @@ bin is empty); the data gradient scatter-adds the output gradient to those posit
 import numpy as np
 
 from ..base import DTypeError, MXNetError, ShapeError
+from .attrs import int_tuple
 from .registry import register
 from . import _grad_util as G
 
@@ -22,16 +23,7 @@ _OP = "ROIPooling"
 
 def _pooled(pooled_size):
     """``pooled_size`` (tuple, list or MXNet's string ``'(7, 7)'``) as two positive ints."""
-    value = pooled_size
-    if isinstance(value, str):
-        value = [v for v in value.strip("()[] ").split(",") if v.strip()]
-    if isinstance(value, (int, np.integer)):
-        value = (value,)
-    try:
-        vals = tuple(int(v) for v in value)
-    except (TypeError, ValueError):
-        raise MXNetError("%s: attribute pooled_size=%r is not a tuple of integers"
-                         % (_OP, pooled_size)) from None
+    vals = int_tuple(_OP, "pooled_size", pooled_size)
     if len(vals) != 2:
         raise ShapeError("%s: attribute pooled_size=%r must have 2 values (pooled height, "
                          "pooled width), got %d" % (_OP, pooled_size, len(vals)))

@@ -22,6 +22,7 @@ The gradients are written with ``mx.nd`` ops (``take`` / ``_take_adjoint`` on an
 import numpy as np
 
 from ..base import MXNetError, ShapeError
+from .attrs import int_tuple
 from . import _grad_util as G
 from .registry import register, get as _get_op
 
@@ -29,18 +30,10 @@ from .registry import register, get as _get_op
 # ----------------------------------------------------------------------------- attributes
 def _target_shape(op, value, required):
     """``target_shape`` (tuple, list or MXNet's string ``'(3, 4)'``) as two ints."""
-    raw = value
-    if isinstance(value, str):
-        value = [v for v in value.strip("()[] ").split(",") if v.strip()]
-    if isinstance(value, (int, np.integer)):
-        value = (value,)
-    try:
-        vals = tuple(int(v) for v in value)
-    except (TypeError, ValueError):
-        raise MXNetError("%s: attribute target_shape=%r is not a pair of integers" % (op, raw)) from None
+    vals = int_tuple(op, "target_shape", value)
     if len(vals) != 2:
         raise ShapeError("%s: attribute target_shape=%r must have 2 values (height, width), got %d"
-                         % (op, raw, len(vals)))
+                         % (op, value, len(vals)))
     if required and min(vals) <= 0:
         raise MXNetError("%s: attribute target_shape=%s must be positive (height, width) for an "
                          "affine transform" % (op, vals))
