@@ -12,7 +12,7 @@ import pytest
 import psnet as mx
 from psnet.base import MXNetError, ShapeError
 
-Image = pytest.importorskip("PIL.Image")
+Image = pytest.importorskip("PIL.Image", reason="encoding test images needs Pillow (optional dependency)")
 
 N_IMG = 5
 

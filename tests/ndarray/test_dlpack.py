@@ -123,7 +123,7 @@ def test_from_dlpack_errors():
 
 # ------------------------------------------------------------------ PyTorch (optional)
 def test_torch_from_dlpack_of_ndarray_shares_memory():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="torch is an optional interop partner, not a psnet dependency")
     x = mx.nd.array([[1, 2], [3, 4]])
     t = torch.from_dlpack(x)
     assert tuple(t.shape) == (2, 2) and t.dtype == torch.float32
@@ -134,7 +134,7 @@ def test_torch_from_dlpack_of_ndarray_shares_memory():
 
 
 def test_ndarray_from_torch_tensor_and_capsules_share_memory():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="torch is an optional interop partner, not a psnet dependency")
     t = torch.zeros(3, dtype=torch.float64)
     x = mx.nd.from_dlpack(t)
     assert x.dtype == np.float64
@@ -154,7 +154,7 @@ def test_ndarray_from_torch_tensor_and_capsules_share_memory():
 
 
 def test_ndarray_from_torch_outlives_the_tensor_and_errors():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="torch is an optional interop partner, not a psnet dependency")
 
     def make():
         return mx.nd.from_dlpack(torch.arange(1000, dtype=torch.float32) * 2)
