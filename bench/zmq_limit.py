@@ -1,16 +1,18 @@
 """The practical ceiling of the parameter-server wire: raw pyzmq request/response, zero-copy.
 
 Each client sends a request carrying one payload of SIZE bytes and receives a reply of the
-same size (the shape of a push followed by a pull), over loopback TCP, with copy=False
-frames on both sides.  Reported per size and client count: the round time and the
+same size (the shape of a push followed by a pull), over loopback TCP, zero-copy on both
+sides.  Each side wraps its payload in a ``zmq.Frame`` once and sends that frame every
+round: a fresh ``copy=False`` frame per send costs a wake-up of pyzmq's garbage-collector
+thread when ZeroMQ releases it, which made the ceiling 10-15% lower at 1 MB.  Reported per size and client count: the round time and the
 per-client throughput ``SIZE / round time`` (the same "key bytes per round" measure
 bench/kv_dist.py uses), plus the sum over clients.
 
 A second ceiling, ``measure_sync``, is the same traffic shaped as a synchronous
-parameter-server round in minimal raw pyzmq: every client pushes a float32 payload, the
-server sums the pushes of all clients and only then answers each of them with the sum
-(one shared zero-copy frame), and each client copies the answer into its own output
-array.  ``pull=True`` sends the push and a separate pull request (the ``push`` then
+parameter-server round in minimal raw pyzmq: every client pushes a float32 payload (its
+prebuilt frame), the server sums the pushes of all clients into the first one's received
+frame and only then answers each of them from that frame, and each client copies the
+answer into its own output array.  ``pull=True`` sends the push and a separate pull request (the ``push`` then
 ``pull`` calls of a KVStore), otherwise one message carries both (``pushpull``).  It is
 what a dist_sync store costs with no Python of its own: the request/response ceiling
 lets every client run free, a sync round makes each wait for the slowest push and the
@@ -44,7 +46,7 @@ def _server(port_q, clients, size, rounds):
     sock = ctx.socket(zmq.ROUTER)
     port = sock.bind_to_random_port("tcp://127.0.0.1")
     port_q.put(port)
-    reply = np.ones(size, np.uint8)
+    reply = zmq.Frame(np.ones(size, np.uint8), copy=False)
     for _ in range(clients * (rounds + 2)):
         ident, _ = sock.recv_multipart(copy=False)
         sock.send_multipart([ident, reply], copy=False)
@@ -56,7 +58,7 @@ def _client(port, size, rounds, start, result_q):
     ctx = zmq.Context()
     sock = ctx.socket(zmq.DEALER)
     sock.connect("tcp://127.0.0.1:%d" % port)
-    payload = np.ones(size, np.uint8)
+    payload = zmq.Frame(np.ones(size, np.uint8), copy=False)
     for _ in range(2):   # warm-up: connection and buffers
         sock.send(payload, copy=False)
         sock.recv(copy=False)
@@ -76,18 +78,17 @@ def _sync_server(port_q, clients, rounds):
     sock = ctx.socket(zmq.ROUTER)
     port_q.put(sock.bind_to_random_port("tcp://127.0.0.1"))
     for _ in range(rounds + 2):
-        total, waiting = None, []
+        answer, total, waiting = None, None, []
         while len(waiting) < clients:
             frames = sock.recv_multipart(copy=False)
             if len(frames) == 3:   # a push: [ident, header, payload]
                 arr = np.frombuffer(frames[2].buffer, np.float32)
-                if total is None:
-                    total = arr    # a received frame is writable: sum into it
+                if total is None:  # a received frame is writable: sum into it, answer from it
+                    answer, total = frames[2], arr
                 else:
                     total += arr
             if len(frames) == 2 or frames[1].bytes == b"pushpull":
                 waiting.append(frames[0].bytes)
-        answer = zmq.Frame(total, copy=False)
         for ident in waiting:
             sock.send_multipart([ident, b"ok", answer], copy=False)
     sock.close(linger=1000)
@@ -98,7 +99,8 @@ def _sync_client(port, size, rounds, pull, start, result_q):
     ctx = zmq.Context()
     sock = ctx.socket(zmq.DEALER)
     sock.connect("tcp://127.0.0.1:%d" % port)
-    payload, out = np.ones(size // 4, np.float32), np.empty(size // 4, np.float32)
+    payload = zmq.Frame(np.ones(size // 4, np.float32), copy=False)
+    out = np.empty(size // 4, np.float32)
 
     def one_round():
         if pull:

@@ -96,6 +96,7 @@ class DistKVStore(KVStoreBase):
         self._errors = []
         self._kind = KeyKind()
         self._gc = None
+        self._frames = {}                                     # (key, part) -> (array, wire.Shared) pushed
         self._closed = False
         self._heartbeat = Heartbeat(self._ctx, self._cfg, "worker", self._rank)
         self._heartbeat.start()
@@ -480,12 +481,26 @@ class DistKVStore(KVStoreBase):
                 ks.append(key)
                 ps.append(part)
                 if arrays is not None:
-                    piece = arrays[i] if part < 0 else arrays[i].reshape(-1)[lo:hi]
-                    arrs.append(piece if packing is None else codec.pack(piece, packing))
+                    arrs.append(self._outgoing(key, part, arrays[i], lo, hi) if packing is None
+                                else codec.pack(_piece(arrays[i], part, lo, hi), packing))
                 if outs is not None:
                     dst.append((outs[i], part, lo, hi))
         return [self._send(s, op, ks, ps, arrs, fill=_filler(dst) if outs is not None else None, **extra)
                 for s, (ks, ps, arrs, dst) in batches.items()]
+
+    def _outgoing(self, key, part, arr, lo, hi):
+        """What a push sends for ``key``'s ``part`` of ``arr``: a large one as a :class:`wire.Shared`.
+
+        The frame is kept per (key, part) and reused while the pushed array is the same
+        buffer (a Trainer pushes the same gradient arrays every step), so a push wraps no
+        new zero-copy frame.  One array per key is held: the last one pushed.
+        """
+        if arr.nbytes < wire.ZERO_COPY_BYTES:
+            return _piece(arr, part, lo, hi)
+        cached = self._frames.get((key, part))
+        if cached is None or cached[0] is not arr:
+            cached = self._frames[(key, part)] = (arr, wire.Shared(_piece(arr, part, lo, hi)))
+        return cached[1]
 
     def _compress(self, key, arr):
         """The quantised gradient (residual kept per key) when compression is on."""
@@ -493,6 +508,11 @@ class DistKVStore(KVStoreBase):
             return arr
         from ...ndarray.ndarray import from_backend
         return self._gc.compress(key, from_backend(arr, _CPU))
+
+
+def _piece(arr, part, lo, hi):
+    """``arr`` itself, or for a slice of a big key (``part`` >= 0) its flat elements [lo, hi)."""
+    return arr if part < 0 else arr.reshape(-1)[lo:hi]
 
 
 def _filler(dst):

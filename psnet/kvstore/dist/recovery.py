@@ -12,6 +12,8 @@ import collections
 
 import numpy as np
 
+from . import wire
+
 __all__ = ["ReplayLog"]
 
 _READ_ONLY = frozenset(("pull", "flush", "get_states"))
@@ -31,7 +33,7 @@ class ReplayLog:
     def record(self, server, rid, header, arrays):
         """Remember request ``rid`` (arrays copied: the caller may overwrite its own)."""
         if self.enabled[server]:
-            self.entries[server][rid] = (header, [np.array(a, copy=True) for a in arrays])
+            self.entries[server][rid] = (header, [np.array(wire.plain(a), copy=True) for a in arrays])
 
     def durable(self, server, upto):
         """A snapshot of ``server`` covers every request up to id ``upto``: forget them."""

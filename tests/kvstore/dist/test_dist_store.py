@@ -46,6 +46,40 @@ def test_sync_sums_many_keys_sliced_and_device_lists(tmp_path, workers, servers)
     assert ranks == {i: "%d of %d type dist_sync" % (i, workers) for i in range(workers)}, out
 
 
+REUSED_BUFFERS = """
+import numpy as np, psnet as mx
+kv = mx.kv.create('dist_sync')
+r, W = kv.rank, kv.num_workers
+g = {0: mx.nd.zeros((200, 100)), 1: mx.nd.zeros((400, 100))}   # 80 KB; 160 KB sliced (bound 30000)
+kv.init([0, 1], [mx.nd.zeros(g[0].shape), mx.nd.zeros(g[1].shape)])
+out = {k: mx.nd.zeros(v.shape) for k, v in g.items()}
+frames = None
+for step in range(4):
+    for k in g:
+        g[k][:] = (r + 1) * (step + 1) + k        # written in place: the same buffers every step
+    kv.push([0, 1], [g[0], g[1]])
+    kv.pull([0, 1], out=[out[0], out[1]])
+    for k in g:
+        expect = sum((q + 1) * (step + 1) + k for q in range(W))
+        assert (out[k].asnumpy() == expect).all(), (step, k, out[k].asnumpy().ravel()[:3], expect)
+    now = {sk: id(v[1]) for sk, v in kv._frames.items()}
+    assert frames is None or now == frames, "a buffer pushed again must keep its frame"
+    frames = now
+fresh = mx.nd.full(g[0].shape, 10 * (r + 1))     # another array for key 0: its own values are sent
+kv.pushpull(0, fresh, out=out[0])
+assert (out[0].asnumpy() == 10 * W * (W + 1) / 2).all(), out[0].asnumpy().ravel()[:3]
+print("OK", r, sorted(frames), flush=True)
+"""
+
+
+def test_pushes_of_reused_buffers_send_their_current_values(tmp_path):
+    """A gradient buffer pushed every step keeps one frame (no new zero-copy frame per push),
+    and each push still carries what the buffer holds then; another array for the key is sent."""
+    rc, out = run_job(tmp_path, REUSED_BUFFERS, 2, 2, env={"MXNET_KVSTORE_BIGARRAY_BOUND": "30000"})
+    assert rc == 0, out
+    assert worker_lines(out, "OK") == {r: "%d [(0, -1), (1, 0), (1, 1)]" % r for r in (0, 1)}, out
+
+
 STR_KEYS = """
 import numpy as np, psnet as mx
 kv = mx.kv.create('dist_device_sync')

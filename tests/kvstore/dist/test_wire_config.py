@@ -51,6 +51,23 @@ def test_shared_array_is_one_frame_sent_to_every_peer(pair):
         assert got_big.dtype == np.float64 and got_small.dtype == np.int64
 
 
+def test_a_received_array_is_answered_from_its_own_frame(pair):
+    """A server answers a sync round from the first push's received frame (summed in place),
+    so an answer wraps no new zero-copy frame."""
+    a, b = pair
+    big = np.random.rand(300, 100).astype(np.float32)          # 120 KB: its own frame
+    wire.send(a, {"id": 1}, [big, np.arange(3)])
+    assert b.poll(5000)
+    _, (got, small) = wire.recv(b)
+    frame = wire.received_frame(got)
+    assert isinstance(frame, zmq.Frame) and wire.Shared(got).frame is frame
+    assert wire.received_frame(got[:10]) is None and wire.received_frame(small) is None
+    got += 1                                                    # summed into in place, then answered
+    wire.send(b, {"id": 2}, [wire.Shared(got)])
+    assert a.poll(5000)
+    np.testing.assert_array_equal(wire.recv(a)[1][0], big + 1)
+
+
 def _frames(header, *payload):
     return [msgpack.packb(header)] + list(payload)
 
