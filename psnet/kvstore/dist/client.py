@@ -43,6 +43,7 @@ __all__ = ["DistKVStore", "ServerError", "KVTimeoutError", "DeadNodeError"]
 
 _CPU = cpu()
 _CLOSE_LIMIT = 10.0   # seconds close() waits for servers and scheduler (a process must be able to exit)
+_SLICE_MS = 50        # a wait for a server's answer looks at the scheduler's notices this often
 
 
 class ServerError(MXNetError, ValueError):
@@ -79,11 +80,6 @@ class DistKVStore(KVStoreBase):
         self._log = setup_logging(self._cfg, "worker %d" % self._rank)
         self._addresses = list(book["servers"])
         self._servers = [self._connect(address) for address in self._addresses]
-        self._poller = zmq.Poller()
-        for sock in self._servers:
-            self._poller.register(sock, zmq.POLLIN)
-        self._poller.register(self._sched, zmq.POLLIN)
-        self._index = {sock: i for i, sock in enumerate(self._servers)}
         self._replay = ReplayLog(len(self._servers))
         for s, durable in enumerate(book.get("checkpointed", ())):
             if durable:
@@ -133,6 +129,7 @@ class DistKVStore(KVStoreBase):
         sock.setsockopt(zmq.LINGER, 1000)
         sock.setsockopt(zmq.SNDHWM, 0)
         sock.setsockopt(zmq.RCVHWM, 0)
+        sock.setsockopt(zmq.RCVTIMEO, _SLICE_MS)   # see _wait
         sock.connect(address)
         return sock
 
@@ -152,13 +149,8 @@ class DistKVStore(KVStoreBase):
 
     def _reconnect(self, server, address):
         """Talk to restarted ``server`` at ``address`` and resend what its snapshot lacks."""
-        old = self._servers[server]
-        self._poller.unregister(old)
-        del self._index[old]
-        old.close(linger=0)
+        self._servers[server].close(linger=0)
         sock = self._servers[server] = self._connect(address)
-        self._poller.register(sock, zmq.POLLIN)
-        self._index[sock] = server
         self._addresses[server] = address
         self._lost.pop(server, None)
         entries = self._replay.replay(server)
@@ -221,6 +213,11 @@ class DistKVStore(KVStoreBase):
         ``results`` (a dict) receives ``rid -> (header, arrays)`` of those requests.
         Raises the first server error seen, or :class:`KVTimeoutError` after ``limit``
         seconds (``PSNET_KVSTORE_TIMEOUT`` when None).
+
+        It blocks in a receive from one server it still waits for (answers of the others
+        queue meanwhile), in slices of :data:`_SLICE_MS` ms after which it reads the
+        scheduler's notices and checks the deadline: polling every socket for each
+        answer cost several system calls more per message.
         """
         limit = self._cfg.timeout if limit is None else limit
         deadline = time.monotonic() + limit
@@ -229,28 +226,19 @@ class DistKVStore(KVStoreBase):
         while todo and not self._errors:
             if self._dead or self._lost or self._heartbeat.scheduler_lost:
                 self._check_alive(self._waiting_text(todo))
-            left = deadline - time.monotonic()
-            events = self._poller.poll(max(0, int(min(left, 0.5) * 1000))) if left > 0 else []
-            if not events:
-                if left <= 0:
-                    raise KVTimeoutError(self._describe_timeout(todo, limit))
+            server = self._inflight[next(iter(todo))].server
+            try:
+                header, arrays = wire.recv(self._servers[server])
+            except zmq.Again:      # a slice passed without an answer
+                self._drain_scheduler()
+                if time.monotonic() > deadline:
+                    raise KVTimeoutError(self._describe_timeout(todo, limit)) from None
                 continue
-            for sock, _ in events:
-                if sock is self._sched:
-                    self._drain_scheduler()
-                    continue
-                server = self._index.get(sock)
-                if server is None:      # replaced by a reconnect while we handled this batch
-                    continue
-                while True:   # everything queued on this socket (no exception-driven drain)
-                    header, arrays = wire.recv(sock)
-                    rid = header.get("id")
-                    self._answer(server, rid, header, arrays)
-                    todo.discard(rid)
-                    if results is not None and rid in mine:
-                        results[rid] = (header, arrays)
-                    if not (todo and wire.readable(sock)):
-                        break
+            rid = header.get("id")
+            self._answer(server, rid, header, arrays)
+            todo.discard(rid)
+            if results is not None and rid in mine:
+                results[rid] = (header, arrays)
         if self._errors:
             # this call failed: forget its other requests (late answers are ignored) and
             # raise the first error; errors of other calls' requests surface in later calls
