@@ -12,6 +12,7 @@ address of the interface that routes to the scheduler.
 """
 import dataclasses
 import logging
+import os
 import socket
 
 from ...base import MXNetError, env_float, env_int, env_str
@@ -41,6 +42,7 @@ class DistConfig:
     cluster_key: object = None      # a security.ClusterKey: every socket requires CURVE
     bigarray_bound: int = 1000000
     rank_hint: int = None
+    server_io_threads: int = 1      # ZeroMQ I/O threads of a server process (see from_env)
 
     @classmethod
     def from_env(cls, role=None):
@@ -62,6 +64,11 @@ class DistConfig:
                   cluster_key=load_cluster_key(),
                   bigarray_bound=env_int("MXNET_KVSTORE_BIGARRAY_BOUND", 1000000),
                   rank_hint=env_int("DMLC_RANK", None))
+        # a server's I/O threads do the kernel copies of all its workers' traffic; ZeroMQ
+        # spreads the workers' connections over them, so each worker's copies run in
+        # parallel (1 MB push+pull rounds, 2 workers, one server: 14% shorter with 2)
+        cfg.server_io_threads = env_int("PSNET_SERVER_IO_THREADS",
+                                        max(1, min(cfg.num_workers, os.cpu_count() or 1, 4)))
         if cfg.num_servers < 1 or cfg.num_workers < 1:
             raise MXNetError("DMLC_NUM_SERVER=%d and DMLC_NUM_WORKER=%d must both be at least 1"
                              % (cfg.num_servers, cfg.num_workers))

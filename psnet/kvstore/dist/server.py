@@ -93,7 +93,7 @@ class Server:
 
     def __init__(self, cfg, checkpoint_dir=None):
         self.cfg = cfg
-        self.ctx = zmq.Context.instance()
+        self.ctx = zmq.Context.instance(io_threads=cfg.server_io_threads)
         self.sock = secure_server(self.ctx.socket(zmq.ROUTER), cfg.cluster_key)
         self.sock.setsockopt(zmq.LINGER, 1000)
         self.sock.setsockopt(zmq.SNDHWM, 0)

@@ -96,6 +96,15 @@ def test_config_from_env(monkeypatch):
     assert (cfg.role, cfg.root_port, cfg.num_servers, cfg.num_workers) == ("server", 9123, 3, 5)
     assert (cfg.verbose, cfg.bigarray_bound, cfg.rank_hint, cfg.node_host) == (1, 77, 2, "127.0.0.1")
     assert cfg.scheduler_address == "tcp://127.0.0.1:9123"
+    monkeypatch.delenv("PSNET_SERVER_IO_THREADS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert DistConfig.from_env().server_io_threads == 4
+    monkeypatch.setenv("DMLC_NUM_WORKER", "2")
+    assert DistConfig.from_env().server_io_threads == 2
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert DistConfig.from_env().server_io_threads == 1
+    monkeypatch.setenv("PSNET_SERVER_IO_THREADS", "3")
+    assert DistConfig.from_env().server_io_threads == 3
     monkeypatch.setenv("DMLC_INTERFACE", "lo")
     assert DistConfig.from_env().node_host == "127.0.0.1"
     monkeypatch.setenv("DMLC_ROLE", "boss")
