@@ -2,26 +2,35 @@
 
 Each client sends a request carrying one payload of SIZE bytes and receives a reply of the
 same size (the shape of a push followed by a pull), over loopback TCP, zero-copy on both
-sides.  Each side wraps its payload in a ``zmq.Frame`` once and sends that frame every
-round: a fresh ``copy=False`` frame per send costs a wake-up of pyzmq's garbage-collector
-thread when ZeroMQ releases it, which made the ceiling 10-15% lower at 1 MB.  Reported per size and client count: the round time and the
-per-client throughput ``SIZE / round time`` (the same "key bytes per round" measure
-bench/kv_dist.py uses), plus the sum over clients.
+sides.  Reported per size and client count: the round time and the per-client throughput
+``SIZE / round time`` (the same "key bytes per round" measure bench/kv_dist.py uses), plus
+the sum over clients.
+
+Two flavours of the same raw code:
+
+* ``plain``: the ceiling as the dist-KVStore issue defines and measured it: ``copy=False``
+  sends of the NumPy payload (a fresh zero-copy frame per send) and a default context
+  (one I/O thread).
+* ``tuned``: with psnet's own two wire tricks.  Each side wraps its payload in a
+  ``zmq.Frame`` once and sends that frame every round (a fresh zero-copy frame costs a
+  wake-up of pyzmq's garbage-collector thread when ZeroMQ releases it), and the server's
+  context has psnet's servers' I/O threads, ``min(clients, cores, 4)``.
 
 A second ceiling, ``measure_sync``, is the same traffic shaped as a synchronous
-parameter-server round in minimal raw pyzmq: every client pushes a float32 payload (its
-prebuilt frame), the server sums the pushes of all clients into the first one's received
-frame and only then answers each of them from that frame, and each client copies the
-answer into its own output array.  ``pull=True`` sends the push and a separate pull request (the ``push`` then
-``pull`` calls of a KVStore), otherwise one message carries both (``pushpull``).  It is
-what a dist_sync store costs with no Python of its own: the request/response ceiling
-lets every client run free, a sync round makes each wait for the slowest push and the
-sum.
+parameter-server round in minimal raw pyzmq (tuned): every client pushes a float32 payload
+(its prebuilt frame), the server sums the pushes of all clients into the first one's
+received frame and only then answers each of them from that frame, and each client copies
+the answer into its own output array.  ``pull=True`` sends the push and a separate pull
+request (the ``push`` then ``pull`` calls of a KVStore), otherwise one message carries both
+(``pushpull``).  It is what a dist_sync store costs with no Python of its own: the
+request/response ceiling lets every client run free, a sync round makes each wait for the
+slowest push and the sum.
 
     python bench/zmq_limit.py [--clients 1 2] [--sizes 4K 1M 16M 64M]
 """
 import argparse
 import multiprocessing as mp
+import os
 import time
 
 import numpy as np
@@ -38,15 +47,26 @@ def parse_size(text):
 
 def rounds_for(size):
     """Enough rounds for a stable timing, few enough for a quick run."""
-    return max(8, min(1000, int(2e8 / size)))
+    return max(8, min(2000, int(1e9 / size)))
 
 
-def _server(port_q, clients, size, rounds):
-    ctx = zmq.Context()
+def io_threads(clients):
+    """The I/O threads of a tuned raw server's context: psnet's servers' default rule."""
+    return max(1, min(clients, os.cpu_count() or 1, 4))
+
+
+def _payload(size, dtype, tuned):
+    """What a side sends every round: a prebuilt frame (tuned) or the array itself (plain)."""
+    data = np.ones(size // np.dtype(dtype).itemsize, dtype)
+    return zmq.Frame(data, copy=False) if tuned else data
+
+
+def _server(port_q, clients, size, rounds, tuned):
+    ctx = zmq.Context(io_threads=io_threads(clients) if tuned else 1)
     sock = ctx.socket(zmq.ROUTER)
     port = sock.bind_to_random_port("tcp://127.0.0.1")
     port_q.put(port)
-    reply = zmq.Frame(np.ones(size, np.uint8), copy=False)
+    reply = _payload(size, np.uint8, tuned)
     for _ in range(clients * (rounds + 2)):
         ident, _ = sock.recv_multipart(copy=False)
         sock.send_multipart([ident, reply], copy=False)
@@ -54,11 +74,11 @@ def _server(port_q, clients, size, rounds):
     ctx.term()
 
 
-def _client(port, size, rounds, start, result_q):
+def _client(port, size, rounds, tuned, start, result_q):
     ctx = zmq.Context()
     sock = ctx.socket(zmq.DEALER)
     sock.connect("tcp://127.0.0.1:%d" % port)
-    payload = zmq.Frame(np.ones(size, np.uint8), copy=False)
+    payload = _payload(size, np.uint8, tuned)
     for _ in range(2):   # warm-up: connection and buffers
         sock.send(payload, copy=False)
         sock.recv(copy=False)
@@ -74,7 +94,7 @@ def _client(port, size, rounds, start, result_q):
 
 
 def _sync_server(port_q, clients, rounds):
-    ctx = zmq.Context()
+    ctx = zmq.Context(io_threads=io_threads(clients))
     sock = ctx.socket(zmq.ROUTER)
     port_q.put(sock.bind_to_random_port("tcp://127.0.0.1"))
     for _ in range(rounds + 2):
@@ -99,7 +119,7 @@ def _sync_client(port, size, rounds, pull, start, result_q):
     ctx = zmq.Context()
     sock = ctx.socket(zmq.DEALER)
     sock.connect("tcp://127.0.0.1:%d" % port)
-    payload = zmq.Frame(np.ones(size // 4, np.float32), copy=False)
+    payload = _payload(size, np.float32, True)
     out = np.empty(size // 4, np.float32)
 
     def one_round():
@@ -146,10 +166,10 @@ def measure_sync(size, clients=2, rounds=None, pull=False):
     return per_round, size / per_round / 1e9
 
 
-def measure(size, clients=1, rounds=None):
-    """``(seconds per round, GB/s per client)`` for ``clients`` concurrent clients."""
+def measure(size, clients=1, rounds=None, tuned=True):
+    """``(seconds per round, GB/s per client)`` for ``clients`` concurrent clients (``tuned``: see the module docstring)."""
     rounds = rounds or rounds_for(size)
-    per_round = _run(_server, (clients, size, rounds), _client, (size, rounds), clients) / rounds
+    per_round = _run(_server, (clients, size, rounds, tuned), _client, (size, rounds, tuned), clients) / rounds
     return per_round, size / per_round / 1e9
 
 
@@ -160,11 +180,13 @@ def main():
     parser.add_argument("--sizes", nargs="+", default=["4K", "1M", "16M", "64M"])
     args = parser.parse_args()
     print("request/response")
-    print("%-6s %8s %12s %14s %12s" % ("size", "clients", "round ms", "GB/s/client", "GB/s total"))
+    print("%-6s %8s %-6s %12s %14s %12s" % ("size", "clients", "kind", "round ms", "GB/s/client", "GB/s total"))
     for text in args.sizes:
         for c in args.clients:
-            t, gbs = measure(parse_size(text), c)
-            print("%-6s %8d %12.3f %14.2f %12.2f" % (text, c, t * 1e3, gbs, gbs * c))
+            for tuned in (False, True):
+                t, gbs = measure(parse_size(text), c, tuned=tuned)
+                print("%-6s %8d %-6s %12.3f %14.2f %12.2f" % (text, c, "tuned" if tuned else "plain",
+                                                               t * 1e3, gbs, gbs * c))
     print("sync round (sum of every client's push, answered to all)")
     print("%-6s %8s %16s %16s" % ("size", "clients", "pushpull ms", "push+pull ms"))
     for text in args.sizes:
