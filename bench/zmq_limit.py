@@ -74,23 +74,31 @@ def _server(port_q, clients, size, rounds, tuned):
     ctx.term()
 
 
-def _client(port, size, rounds, tuned, start, result_q):
+def _timed_client(port, one_round, rounds, start, result_q):
+    """Connect a DEALER to ``port``, warm up, then report the seconds ``rounds`` calls of
+    ``one_round(sock)`` take (started together with the other clients)."""
     ctx = zmq.Context()
     sock = ctx.socket(zmq.DEALER)
     sock.connect("tcp://127.0.0.1:%d" % port)
-    payload = _payload(size, np.uint8, tuned)
     for _ in range(2):   # warm-up: connection and buffers
-        sock.send(payload, copy=False)
-        sock.recv(copy=False)
+        one_round(sock)
     start.wait()
     t0 = time.perf_counter()
     for _ in range(rounds):
-        sock.send(payload, copy=False)
-        frame = sock.recv(copy=False)
-        np.frombuffer(frame.buffer, np.uint8)   # what a receiver does: view it as an array
+        one_round(sock)
     result_q.put(time.perf_counter() - t0)
     sock.close(linger=0)
     ctx.term()
+
+
+def _client(port, size, rounds, tuned, start, result_q):
+    payload = _payload(size, np.uint8, tuned)
+
+    def one_round(sock):
+        sock.send(payload, copy=False)
+        frame = sock.recv(copy=False)
+        np.frombuffer(frame.buffer, np.uint8)   # what a receiver does: view it as an array
+    _timed_client(port, one_round, rounds, start, result_q)
 
 
 def _sync_server(port_q, clients, rounds):
@@ -116,13 +124,10 @@ def _sync_server(port_q, clients, rounds):
 
 
 def _sync_client(port, size, rounds, pull, start, result_q):
-    ctx = zmq.Context()
-    sock = ctx.socket(zmq.DEALER)
-    sock.connect("tcp://127.0.0.1:%d" % port)
     payload = _payload(size, np.float32, True)
     out = np.empty(size // 4, np.float32)
 
-    def one_round():
+    def one_round(sock):
         if pull:
             sock.send_multipart([b"push", payload], copy=False)
             sock.send(b"pull")
@@ -130,15 +135,7 @@ def _sync_client(port, size, rounds, pull, start, result_q):
             sock.send_multipart([b"pushpull", payload], copy=False)
         frames = sock.recv_multipart(copy=False)
         out[:] = np.frombuffer(frames[1].buffer, np.float32)
-    for _ in range(2):
-        one_round()
-    start.wait()
-    t0 = time.perf_counter()
-    for _ in range(rounds):
-        one_round()
-    result_q.put(time.perf_counter() - t0)
-    sock.close(linger=0)
-    ctx.term()
+    _timed_client(port, one_round, rounds, start, result_q)
 
 
 def _run(server, server_args, client, client_args, clients):
