@@ -468,7 +468,7 @@ class HybridBlock(Block):
 
     def export(self, path, epoch=0, remove_amp_cast=True):
         """Write ``path-symbol.json`` and ``path-%04d.params`` of the hybridized graph."""
-        return _hybrid.export(self, path, epoch)
+        return _hybrid.export(self, path, epoch, remove_amp_cast)
 
     def _forward_imperative(self, x, *args):
         ctx = x._ctx if type(x) is NDArray else None

@@ -205,7 +205,7 @@ def infer_param_shapes(block, *args):
             p.shape = known[p.name]
 
 
-def export(block, path, epoch=0):
+def export(block, path, epoch=0, remove_amp_cast=True):
     """Write ``path-symbol.json`` and ``path-%04d.params`` (``arg:``/``aux:`` keys, as MXNet)."""
     from .. import ndarray as nd
     cache = block._cached_graph
@@ -213,7 +213,7 @@ def export(block, path, epoch=0):
         raise MXNetError("export: %s has no traced graph; call hybridize() and run a forward "
                          "pass first" % block.name)
     sym = cache.symbol
-    sym.save("%s-symbol.json" % path)
+    sym.save("%s-symbol.json" % path, remove_amp_cast=remove_amp_cast)
     params = {p.name: p for p in block.collect_params().values()}
     arg_names = set(sym.list_arguments())
     payload = {}

@@ -396,7 +396,7 @@ class Module(BaseModule):
 
     def save_checkpoint(self, prefix, epoch, save_optimizer_states=False, remove_amp_cast=True):
         """Write ``prefix-symbol.json``, ``prefix-%04d.params`` and optionally ``.states``."""
-        self._symbol.save("%s-symbol.json" % prefix)
+        self._symbol.save("%s-symbol.json" % prefix, remove_amp_cast=remove_amp_cast)
         param_name = "%s-%04d.params" % (prefix, epoch)
         self.save_params(param_name)
         self.logger.info('Saved checkpoint to "%s"', param_name)

@@ -1,6 +1,8 @@
 """Type casts, device copies, shape queries and histograms."""
 import numbers
 
+import numpy as np
+
 from ..base import DTypeError, MXNetError, ShapeError, normalize_dtype
 from .registry import register
 
@@ -14,6 +16,77 @@ def cast(xp, data, dtype="float32"):
 @cast.def_grad
 def _cast_grad(i, o, g, a):
     return [g[0].astype(i[0].dtype)]
+
+
+# the float types AMP casts between; float64 and integer arrays pass through unchanged
+_AMP_FLOATS = ("float16", "float32")
+
+
+def _amp_float(dtype):
+    return np.dtype(dtype).name in _AMP_FLOATS
+
+
+def _amp_cast_type(attrs, in_types):
+    """Symbol type rule: ``dtype`` for a float16/float32 input, the input's type otherwise."""
+    t = in_types[0]
+    if t is None:
+        return None
+    return [normalize_dtype(attrs["dtype"]) if _amp_float(t) else t]
+
+
+@register("amp_cast", infer_type=_amp_cast_type)
+def amp_cast(xp, data, *, dtype):
+    """Mixed-precision cast: a float16/float32 ``data`` becomes ``dtype``; any other
+    (float64, integers) passes through unchanged, as MXNet's AMP casts do."""
+    if not _amp_float(data.dtype):
+        return data.copy()
+    return data.astype(normalize_dtype(dtype))
+
+
+def _cast_back_grad(i, o, g, a):
+    """Each head gradient cast back to its input's dtype."""
+    return [gk.astype(x.dtype) for x, gk in zip(i, g)]
+
+
+amp_cast.def_grad(_cast_back_grad)
+
+
+def _amp_multicast_inputs(attrs):
+    if "num_outputs" not in attrs:
+        raise MXNetError("amp_multicast needs num_outputs (the number of inputs)")
+    return ["data_%d" % k for k in range(int(attrs["num_outputs"]))]
+
+
+def _amp_multicast_count(attrs):
+    return int(attrs["num_outputs"])
+
+
+def _amp_multicast_types(in_types, cast_narrow):
+    """The output types: every float16/float32 type becomes the widest (narrowest) of them."""
+    floats = [np.dtype(t) for t in in_types if _amp_float(t)]
+    if not floats:
+        return list(in_types)
+    target = (min if cast_narrow else max)(floats, key=lambda d: d.itemsize)
+    return [target if _amp_float(t) else t for t in in_types]
+
+
+def _amp_multicast_type(attrs, in_types):
+    if any(t is None for t in in_types):
+        return None
+    return _amp_multicast_types(in_types, attrs["cast_narrow"])
+
+
+@register("amp_multicast", inputs=_amp_multicast_inputs, num_outputs=_amp_multicast_count,
+          infer_type=_amp_multicast_type)
+def amp_multicast(xp, *data, num_outputs, cast_narrow=False):
+    """Cast every float16/float32 input to the widest of their types (the narrowest with
+    ``cast_narrow``); float64 and integer inputs pass through unchanged.  One output per
+    input: ``num_outputs`` is the number of inputs."""
+    types = _amp_multicast_types([x.dtype for x in data], cast_narrow)
+    return tuple(x.astype(t) if x.dtype != t else x.copy() for x, t in zip(data, types))
+
+
+amp_multicast.def_grad(_cast_back_grad)
 
 
 def _copyto(xp, data, ctx=None):

@@ -75,6 +75,32 @@ def entry_name(node, k):
     return "%s_%s" % (node.name, node.op.output_names(node.full_attrs())[k])
 
 
+# MXNet's mixed-precision casts, which Symbol.save(remove_amp_cast=True) leaves out
+AMP_CAST_OPS = ("amp_cast", "amp_multicast")
+
+
+def without_amp_casts(heads):
+    """The ``(node, k)`` heads of a copy of the graph in which every ``amp_cast`` /
+    ``amp_multicast`` is bypassed (output k replaced by the op's input k); ``heads``
+    itself when the graph has none.  Variables are shared, operator nodes copied."""
+    nodes = topo_order(heads)
+    if not any(n.op_name in AMP_CAST_OPS for n in nodes):
+        return list(heads)
+    copies = {}
+
+    def resolve(node, k):
+        while node.op_name in AMP_CAST_OPS:
+            node, k = node.inputs[k]
+        return copies[id(node)], k
+    for n in nodes:                      # inputs before the nodes that read them
+        if n.op is None:
+            copies[id(n)] = n
+        elif n.op_name not in AMP_CAST_OPS:
+            copies[id(n)] = Node(n.op, n.name, n.attrs, [resolve(c, k) for c, k in n.inputs],
+                                 uattrs=n.uattrs, op_name=n.op_name, sattrs=n.sattrs)
+    return [resolve(n, k) for n, k in heads]
+
+
 def topo_order(heads):
     """Nodes reachable from the ``(node, k)`` entries ``heads`` in MXNet's DFS post-order
     (each node after its inputs, inputs visited left to right)."""

@@ -331,10 +331,13 @@ class Symbol:
         return to_json(self)
 
     def save(self, fname, remove_amp_cast=True):
-        """Write :meth:`tojson` to ``fname``."""
+        """Write :meth:`tojson` to ``fname``; with ``remove_amp_cast`` (MXNet's default) the
+        saved graph leaves out the ``amp_cast`` / ``amp_multicast`` nodes."""
         from ..storage import open_uri
+        from .graph import without_amp_casts
+        sym = Symbol(without_amp_casts(self._outputs)) if remove_amp_cast else self
         with open_uri(fname, "w") as f:
-            f.write(self.tojson())
+            f.write(sym.tojson())
 
     # ------------------------------------------------------------------ execution
     def bind(self, ctx, args, args_grad=None, grad_req="write", aux_states=None,
