@@ -221,7 +221,7 @@ def install_functions(namespace):
 
 
 # MXNet's sub-namespaces: attribute name -> registry prefix of the ops it lists
-SUB_NAMESPACES = {"linalg": "linalg_", "contrib": "_contrib_"}
+SUB_NAMESPACES = {"linalg": "linalg_", "contrib": "_contrib_", "image": "_image_"}
 
 
 def install_subnamespace(namespace, sub, prefix, make=None):

@@ -16,3 +16,4 @@ from . import legacy_ops  # noqa: F401  (L2Normalization, MakeLoss, SVMOutput, C
 from . import contrib_ops  # noqa: F401  (_contrib_*: BilinearResize2D, AdaptiveAvgPooling2D...)
 from . import spatial  # noqa: F401  (GridGenerator, BilinearSampler, SpatialTransformer)
 from . import pdf  # noqa: F401  (_random_pdf_*: densities of samples, random_pdf_normal...)
+from . import image_ops  # noqa: F401  (_image_*: mx.nd.image.to_tensor, normalize, resize, crop, flips...)

@@ -141,6 +141,12 @@ GRAD_CASES = {
     "Cast": unary(dtype="float64"), "_copyto": [case(R(2, 3), ctx=mx.cpu())],
     # float64 inputs pass through the AMP casts (their cast path is checked in test_amp_cast.py)
     "amp_cast": unary(dtype="float16"), "amp_multicast": [case(R(2, 3), R(3,), num_outputs=2)],
+    "_image_normalize": [case(R(3, 2, 2), mean=(0.1, 0.2, 0.3), std=(0.5, 1.0, 2.0)),
+                         case(R(2, 3, 2, 2), mean=0.5, std=0.25)],
+    "_image_flip_left_right": [case(R(2, 3, 3)), case(R(2, 2, 3, 3))],
+    "_image_flip_top_bottom": [case(R(2, 3, 3))],
+    "_image_crop": [case(R(3, 4, 3), x=1, y=1, width=2, height=2), case(R(2, 3, 3, 2), x=0, y=1, width=3, height=2)],
+    "_image_adjust_lighting": [case(R(2, 2, 3), alpha=(0.1, 0.2, 0.3))],
     # reductions (psnet/ops/reduce.py)
     "sum": [case(R(2, 3, 2)), case(R(2, 3, 2), axis=1, keepdims=True), case(R(2, 3, 2), axis=(0, 2), exclude=True)],
     "mean": [case(R(2, 3, 2)), case(R(2, 3, 2), axis=(0, 2), keepdims=True)],
