@@ -7,7 +7,7 @@ from ..context import cpu, current_context
 from .ndarray import NDArray, as_dtype, from_backend
 
 __all__ = ["arange", "eye", "linspace", "zeros_like", "ones_like", "full_like", "waitall", "concatenate",
-           "from_numpy"]
+           "from_numpy", "onehot_encode"]
 
 
 def _ctx(ctx):
@@ -87,3 +87,11 @@ def concatenate(arrays, axis=0, always_copy=True):
 
 NDArray.zeros_like = zeros_like
 NDArray.ones_like = ones_like
+
+
+def onehot_encode(indices, out):
+    """MXNet's legacy ``onehot_encode``: write the one-hot rows of ``indices`` into the 2-d
+    ``out`` (its shape gives the depth) and return ``out``."""
+    from ..ops import registry
+    from .ndarray import invoke
+    return invoke(registry.get("onehot_encode"), [indices, out], {}, out=out)

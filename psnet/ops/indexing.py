@@ -311,6 +311,41 @@ def one_hot(xp, indices, depth=0, on_value=1.0, off_value=0.0, dtype="float32"):
     return xp.where(hot, on_value, off_value).astype(dtype)
 
 
+def _row_indices(xp, index, rows, op):
+    """``index`` (one per row of a 2-d array) as int64 positions, checked in shape."""
+    if index.shape != (rows,):
+        raise ShapeError("%s: needs one index per row (shape (%d,)), got shape %s" % (op, rows, tuple(index.shape)))
+    return index.astype(xp.int64)
+
+
+@register("onehot_encode")
+def onehot_encode(xp, lhs, rhs):
+    """MXNet's legacy one-hot: rows of ``rhs``'s shape and dtype with a 1 at column
+    ``lhs[i]`` (truncated to an integer).  ``mx.nd.onehot_encode(indices, out)`` writes
+    the result into ``out``; ``one_hot`` is the current op."""
+    if rhs.ndim != 2:
+        raise ShapeError("onehot_encode: the output must be 2-d, got shape %s" % (tuple(rhs.shape),))
+    cols = _row_indices(xp, lhs, rhs.shape[0], "onehot_encode")
+    out = xp.zeros(rhs.shape, dtype=rhs.dtype)
+    out[xp.arange(rhs.shape[0]), cols] = 1
+    return out
+
+
+@register("fill_element_0index")
+def fill_element_0index(xp, lhs, mhs, rhs):
+    """A copy of the 2-d ``lhs`` with ``lhs[i, rhs[i]] = mhs[i]`` in every row ``i`` (0-based
+    column indices ``rhs``, values ``mhs``)."""
+    if lhs.ndim != 2:
+        raise ShapeError("fill_element_0index: lhs must be 2-d, got shape %s" % (tuple(lhs.shape),))
+    cols = _row_indices(xp, rhs, lhs.shape[0], "fill_element_0index")
+    if mhs.shape != (lhs.shape[0],):
+        raise ShapeError("fill_element_0index: needs one value per row (shape (%d,)), got shape %s"
+                         % (lhs.shape[0], tuple(mhs.shape)))
+    out = lhs.copy()
+    out[xp.arange(lhs.shape[0]), cols] = mhs.astype(lhs.dtype)
+    return out
+
+
 @register("where")
 def where(xp, condition, x, y):
     """``x`` where ``condition`` is non-zero, else ``y``; a 1-d condition selects whole rows."""

@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-from ..base import DTypeError, MXNetError, ShapeError, normalize_dtype
+from ..base import DTypeError, MXNetError, NotSupportedError, ShapeError, normalize_dtype
 from .registry import register
 
 
@@ -87,6 +87,21 @@ def amp_multicast(xp, *data, num_outputs, cast_narrow=False):
 
 
 amp_multicast.def_grad(_cast_back_grad)
+
+
+@register("cast_storage")
+def cast_storage(xp, data, *, stype):
+    """``data`` in storage type ``stype``: a copy for ``'default'`` (psnet stores arrays dense;
+    ``'row_sparse'`` and ``'csr'`` are refused, naming the type)."""
+    if stype != "default":
+        raise NotSupportedError("cast_storage: psnet arrays are dense: storage type %r is not supported "
+                                "(use 'default')" % (stype,))
+    return data.copy()
+
+
+@cast_storage.def_grad
+def _cast_storage_grad(i, o, g, a):
+    return [g[0]]
 
 
 def _copyto(xp, data, ctx=None):

@@ -141,6 +141,7 @@ GRAD_CASES = {
     "Cast": unary(dtype="float64"), "_copyto": [case(R(2, 3), ctx=mx.cpu())],
     # float64 inputs pass through the AMP casts (their cast path is checked in test_amp_cast.py)
     "amp_cast": unary(dtype="float16"), "amp_multicast": [case(R(2, 3), R(3,), num_outputs=2)],
+    "cast_storage": unary(stype="default"),
     "_image_normalize": [case(R(3, 2, 2), mean=(0.1, 0.2, 0.3), std=(0.5, 1.0, 2.0)),
                          case(R(2, 3, 2, 2), mean=0.5, std=0.25)],
     "_image_flip_left_right": [case(R(2, 3, 3)), case(R(2, 2, 3, 3))],
