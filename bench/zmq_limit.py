@@ -11,10 +11,12 @@ Two flavours of the same raw code:
 * ``plain``: the ceiling as the dist-KVStore issue defines and measured it: ``copy=False``
   sends of the NumPy payload (a fresh zero-copy frame per send) and a default context
   (one I/O thread).
-* ``tuned``: with psnet's own two wire tricks.  Each side wraps its payload in a
+* ``tuned``: with psnet's own wire tricks.  Each side wraps its payload in a
   ``zmq.Frame`` once and sends that frame every round (a fresh zero-copy frame costs a
-  wake-up of pyzmq's garbage-collector thread when ZeroMQ releases it), and the server's
-  context has psnet's servers' I/O threads, ``min(clients, cores, 4)``.
+  wake-up of pyzmq's garbage-collector thread when ZeroMQ releases it), the server's
+  context has psnet's servers' I/O threads, ``min(clients, cores, 4)``, and the server
+  process reuses freed message buffers as psnet's servers do
+  (:func:`psnet.kvstore.dist.memory.keep_freed_memory`).
 
 A second ceiling, ``measure_sync``, is the same traffic shaped as a synchronous
 parameter-server round in minimal raw pyzmq (tuned): every client pushes a float32 payload
@@ -31,10 +33,15 @@ slowest push and the sum.
 import argparse
 import multiprocessing as mp
 import os
+import pathlib
+import sys
 import time
 
 import numpy as np
 import zmq
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from psnet.kvstore.dist.memory import keep_freed_memory  # noqa: E402
 
 __all__ = ["measure", "measure_sync", "rounds_for", "parse_size"]
 
@@ -62,6 +69,8 @@ def _payload(size, dtype, tuned):
 
 
 def _server(port_q, clients, size, rounds, tuned):
+    if tuned:
+        keep_freed_memory()
     ctx = zmq.Context(io_threads=io_threads(clients) if tuned else 1)
     sock = ctx.socket(zmq.ROUTER)
     port = sock.bind_to_random_port("tcp://127.0.0.1")
@@ -102,6 +111,7 @@ def _client(port, size, rounds, tuned, start, result_q):
 
 
 def _sync_server(port_q, clients, rounds):
+    keep_freed_memory()
     ctx = zmq.Context(io_threads=io_threads(clients))
     sock = ctx.socket(zmq.ROUTER)
     port_q.put(sock.bind_to_random_port("tcp://127.0.0.1"))

@@ -23,9 +23,10 @@ import sys
 import numpy as np
 import zmq
 
-from ...base import MXNetError
+from ...base import MXNetError, env_bool
 from . import checkpoint, codec, validate, wire
 from .config import DistConfig, setup_logging
+from .memory import keep_freed_memory
 from .node import Heartbeat, join
 from .security import secure_server, warn_if_exposed
 
@@ -93,6 +94,8 @@ class Server:
 
     def __init__(self, cfg, checkpoint_dir=None):
         self.cfg = cfg
+        if env_bool("PSNET_SERVER_KEEP_MEMORY", True):
+            keep_freed_memory()          # before ZeroMQ's I/O threads allocate anything
         self.ctx = zmq.Context.instance(io_threads=cfg.server_io_threads)
         self.sock = secure_server(self.ctx.socket(zmq.ROUTER), cfg.cluster_key)
         self.sock.setsockopt(zmq.LINGER, 1000)
