@@ -21,8 +21,8 @@ _LIGHTING_EIG = np.array([[55.46 * -0.5675, 4.794 * 0.7192, 1.148 * 0.4009],
                           [55.46 * -0.5836, 4.794 * -0.6948, 1.148 * 0.4203]])
 
 
-def _check_image(data, op, min_ndim=3):
-    if data.ndim not in (min_ndim, 4):
+def _check_image(data, op):
+    if data.ndim not in (3, 4):
         raise ShapeError("image.%s: expected an HWC image or an NHWC batch, got shape %s"
                          % (op, tuple(data.shape)))
 

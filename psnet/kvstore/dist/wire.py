@@ -171,7 +171,7 @@ def decode(frames):
     arrays, nxt = [], 1
     for meta in metas:
         if type(meta) is list and len(meta) == 3:    # a small array inside the header
-            arrays.append(_frame_array(meta[:2], meta[2]))
+            arrays.append(_frame_array(meta[:2], _buffer(meta[2])))
             continue
         if nxt >= len(frames):
             break
@@ -201,8 +201,6 @@ def _frame_array(meta, buf):
         shape = tuple(shape)
     except (TypeError, ValueError, KeyError):
         raise ProtocolError("bad array description %r" % (meta,)) from None
-    if type(buf) is not memoryview:
-        buf = _buffer(buf)
     count = 1
     for s in shape:
         if type(s) is not int:
